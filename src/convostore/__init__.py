@@ -1,0 +1,11 @@
+"""convostore: a self-hostable session-history service for AI agents and video-chat assistants.
+
+Importing this package loads only the SDK (httpx and pydantic). The server lives in
+`convostore.server` and needs the `server` extra.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,73 @@
+"""Settings: one pydantic-settings class, read from `CONVOSTORE_*` variables or passed explicitly.
+
+Nothing here runs at import. `Settings()` reads the environment when it is called; tests and the
+CLI build their own instances, and `create_app(settings)` receives one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./convostore.db"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every input limit in one place; the service enforces them and the README documents them."""
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_content_chars: int = 1_000_000
+    max_title_chars: int = 1_000
+    max_id_chars: int = 128
+    max_json_bytes: int = 1024 * 1024
+    max_batch: int = 1_000
+    max_page_size: int = 200
+    max_message_page_size: int = 1_000
+    max_query_chars: int = 500
+    max_memory_chars: int = 5_000
+
+
+class Settings(BaseSettings):
+    """How a convostore process runs. Field names map to `CONVOSTORE_<NAME>` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CONVOSTORE_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    # Further named databases (Agno's `db_id`): name -> URL. The main one is `default_database_id`.
+    databases: dict[str, str] = Field(default_factory=dict)
+    default_database_id: str = "default"
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    insecure: bool = False
+    migrate_on_start: bool = True
+    demo: bool = False
+
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
+    pool_size: int = 10
+    statement_timeout_ms: int = 30_000
+    connect_retries: int = 10
+    connect_retry_interval_s: float = 1.0
+
+    max_body_bytes: int = 10 * 1024 * 1024
+    max_content_chars: int = 1_000_000
+    max_title_chars: int = 1_000
+    max_json_bytes: int = 1024 * 1024
+    max_batch: int = 1_000
+    max_page_size: int = 200
+
+    log_level: str = "info"
+
+    def limits(self) -> Limits:
+        return Limits(
+            max_body_bytes=self.max_body_bytes,
+            max_content_chars=self.max_content_chars,
+            max_title_chars=self.max_title_chars,
+            max_json_bytes=self.max_json_bytes,
+            max_batch=self.max_batch,
+            max_page_size=self.max_page_size,
+        )

@@ -1,0 +1,61 @@
+"""Opaque keyset cursors.
+
+A cursor records the sort it belongs to and the sort key and id of the last item returned, so the
+next page is `WHERE (key, id) < (last_key, last_id)` (or `>` when ascending): its cost does not
+depend on how deep the page is. Clients must treat cursors as opaque strings.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+from convostore.errors import InvalidRequest
+
+MAX_CURSOR_LENGTH = 2048
+
+
+@dataclass(frozen=True)
+class Cursor:
+    sort: str
+    order: str
+    key: int | str
+    id: str
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    raw = json.dumps([cursor.sort, cursor.order, cursor.key, cursor.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(
+    token: str, *, sort: str, order: str, key_type: type = int, param: str = "after"
+) -> Cursor:
+    """Parse a cursor and check it belongs to the same sort; anything else is a 400."""
+    if len(token) > MAX_CURSOR_LENGTH:
+        raise InvalidRequest("cursor is too long", param=param)
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    except (ValueError, binascii.Error, UnicodeError):
+        raise InvalidRequest("cursor is malformed", param=param) from None
+    if (
+        not isinstance(data, list)
+        or len(data) != 4
+        or not isinstance(data[0], str)
+        or not isinstance(data[1], str)
+        or not isinstance(data[2], int | str)
+        or isinstance(data[2], bool)
+        or not isinstance(data[3], str)
+    ):
+        raise InvalidRequest("cursor is malformed", param=param)
+    if data[0] != sort or data[1] != order:
+        raise InvalidRequest(
+            f"cursor belongs to sort={data[0]} order={data[1]}, not sort={sort} order={order}",
+            param=param,
+        )
+    if not isinstance(data[2], key_type):
+        raise InvalidRequest("cursor is malformed", param=param)
+    return Cursor(sort=data[0], order=data[1], key=data[2], id=data[3])

@@ -1,0 +1,352 @@
+"""Domain values: what a conversation is, independent of HTTP and SQL.
+
+These are plain pydantic models. Storage assigns ids, sequence numbers and timestamps; the service
+applies the rules; every HTTP surface maps these values to and from its own wire shapes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["system", "user", "assistant", "tool"]
+SessionType = Literal["agent", "team", "workflow"]
+KeyRole = Literal["admin", "write", "read"]
+SortField = Literal["updated_at", "created_at", "title"]
+SortOrder = Literal["asc", "desc"]
+
+JSONObject = dict[str, Any]
+Metrics = dict[str, int | float]
+
+ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
+SESSION_TYPES: tuple[str, ...] = ("agent", "team", "workflow")
+KEY_ROLES: tuple[str, ...] = ("admin", "write", "read")
+
+
+class Value(BaseModel):
+    """Base for domain values: strict about unknown fields so typos surface as errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- evidence ---------------------------------------------------------------------------------
+
+
+class EvidenceSource(Value):
+    """What was cited: a video, an audio track, an image or a document."""
+
+    kind: str = "video"
+    id: str
+    name: str | None = None
+    duration: float | None = None
+    extra: JSONObject = Field(default_factory=dict)
+
+
+class EvidenceItem(Value):
+    """One timed piece of a source: a keyframe, a visual or audio segment, a transcript line."""
+
+    kind: str
+    start: float
+    end: float | None = None
+    text: str | None = None
+    extra: JSONObject = Field(default_factory=dict)
+
+
+class EvidenceRef(Value):
+    """The evidence one message cited from one source (memories.ai `refs[]`, generalised)."""
+
+    source: EvidenceSource
+    items: list[EvidenceItem] = Field(default_factory=list)
+
+
+class Thinking(Value):
+    """One reasoning step of an assistant message."""
+
+    title: str = ""
+    content: str = ""
+    extra: JSONObject = Field(default_factory=dict)
+
+
+# --- messages and runs ------------------------------------------------------------------------
+
+
+class NewMessage(Value):
+    """A message as a client sends it; storage adds `seq`, and `id`/`created_at` when absent."""
+
+    id: str | None = None
+    run_id: str | None = None
+    role: Role
+    content: str = ""
+    thinkings: list[Thinking] = Field(default_factory=list)
+    refs: list[EvidenceRef] = Field(default_factory=list)
+    tool_calls: list[JSONObject] = Field(default_factory=list)
+    metrics: Metrics = Field(default_factory=dict)
+    from_history: bool = False
+    extra: JSONObject = Field(default_factory=dict)
+    created_at: datetime | None = None
+
+
+class Message(Value):
+    """A stored message. `seq` is dense per session and is the order of the conversation."""
+
+    session_id: str
+    seq: int
+    id: str
+    run_id: str | None = None
+    role: Role
+    content: str
+    thinkings: list[Thinking] = Field(default_factory=list)
+    refs: list[EvidenceRef] = Field(default_factory=list)
+    tool_calls: list[JSONObject] = Field(default_factory=list)
+    metrics: Metrics = Field(default_factory=dict)
+    from_history: bool = False
+    extra: JSONObject = Field(default_factory=dict)
+    created_at: datetime
+
+
+class NewRun(Value):
+    """One turn of an agent as a client records it, with the messages it produced."""
+
+    id: str | None = None
+    parent_run_id: str | None = None
+    component_id: str | None = None
+    status: str = "COMPLETED"
+    input: str | None = None
+    content: Any = None
+    metrics: Metrics | None = None
+    extra: JSONObject = Field(default_factory=dict)
+    created_at: datetime | None = None
+    messages: list[NewMessage] = Field(default_factory=list)
+
+
+class Run(Value):
+    """A stored run. `index` orders the runs of one session."""
+
+    session_id: str
+    id: str
+    index: int
+    parent_run_id: str | None = None
+    component_id: str | None = None
+    user_id: str
+    status: str
+    input: str | None = None
+    content: Any = None
+    metrics: Metrics = Field(default_factory=dict)
+    extra: JSONObject = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+class Summary(Value):
+    """A condensed account of a session, and how far into it the summary reaches."""
+
+    text: str
+    topics: list[str] = Field(default_factory=list)
+    updated_at: datetime | None = None
+    covers_through_seq: int | None = None
+    extra: JSONObject = Field(default_factory=dict)
+
+
+class NewSession(Value):
+    """A session as a client creates it; everything is optional."""
+
+    id: str | None = None
+    user_id: str | None = None
+    type: SessionType = "agent"
+    component_id: str | None = None
+    title: str | None = None
+    summary: Summary | None = None
+    state: JSONObject | None = None
+    metadata: JSONObject | None = None
+    component_data: JSONObject | None = None
+    extra: JSONObject | None = None
+    created_at: datetime | None = None
+
+
+class SessionPatch(Value):
+    """A partial update; only the fields a client set (model_fields_set) are written."""
+
+    title: str | None = None
+    summary: Summary | None = None
+    state: JSONObject | None = None
+    metadata: JSONObject | None = None
+    component_data: JSONObject | None = None
+    component_id: str | None = None
+    extra: JSONObject | None = None
+
+
+class Session(Value):
+    """A stored session with its derived fields (title, counts, metrics roll-up)."""
+
+    id: str
+    user_id: str
+    type: SessionType
+    component_id: str | None = None
+    title: str = ""
+    summary: Summary | None = None
+    state: JSONObject | None = None
+    metadata: JSONObject | None = None
+    component_data: JSONObject | None = None
+    extra: JSONObject | None = None
+    metrics: Metrics = Field(default_factory=dict)
+    message_count: int = 0
+    run_count: int = 0
+    created_at: datetime
+    updated_at: datetime
+    last_message_at: datetime | None = None
+
+
+class SessionQuery(Value):
+    """How to list sessions: filters, one sort, and either a keyset cursor or an offset."""
+
+    user_id: str | None = None
+    type: SessionType | None = None
+    component_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    q: str | None = None
+    sort: SortField = "updated_at"
+    order: SortOrder = "desc"
+    limit: int = 20
+    after: str | None = None
+    offset: int | None = None
+    include_total: bool = False
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a list; `next_cursor` continues it, `total` is set only when asked for."""
+
+    items: list[T]
+    has_more: bool
+    next_cursor: str | None = None
+    total: int | None = None
+
+
+class MessageQuery(Value):
+    """A window of a session's messages by `seq` (exclusive bounds)."""
+
+    after: int | None = None
+    before: int | None = None
+    limit: int = 100
+    run_ids: list[str] | None = None
+    order: SortOrder = "asc"
+
+
+class RunQuery(Value):
+    """Filters for a session's runs."""
+
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    statuses: list[str] | None = None
+
+
+# --- memories ---------------------------------------------------------------------------------
+
+
+class MemorySource(Value):
+    """Where a memory was learned: a session and the messages in it."""
+
+    session_id: str | None = None
+    seqs: list[int] = Field(default_factory=list)
+
+
+class NewMemory(Value):
+    id: str | None = None
+    user_id: str | None = None
+    memory: str
+    topics: list[str] = Field(default_factory=list)
+    agent_id: str | None = None
+    team_id: str | None = None
+    source: MemorySource | None = None
+    extra: JSONObject = Field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class Memory(Value):
+    """A fact about an end user that an agent keeps between sessions."""
+
+    id: str
+    user_id: str
+    memory: str
+    topics: list[str] = Field(default_factory=list)
+    agent_id: str | None = None
+    team_id: str | None = None
+    source: MemorySource | None = None
+    extra: JSONObject = Field(default_factory=dict)
+    created_at: datetime
+    updated_at: datetime
+
+
+class MemoryQuery(Value):
+    user_id: str | None = None
+    agent_id: str | None = None
+    team_id: str | None = None
+    topics: list[str] | None = None
+    search: str | None = None
+    sort: Literal["updated_at", "created_at"] = "updated_at"
+    order: SortOrder = "desc"
+    limit: int = 20
+    after: str | None = None
+    offset: int | None = None
+    include_total: bool = False
+
+
+class UserMemoryStats(Value):
+    user_id: str
+    total_memories: int
+    last_memory_updated_at: datetime | None = None
+
+
+# --- tenants and keys -------------------------------------------------------------------------
+
+
+class ApiKey(Value):
+    """An API key's public record; the secret is never stored, only its hash."""
+
+    id: str
+    tenant_id: str
+    role: KeyRole
+    user_id: str | None = None
+    name: str | None = None
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class NewApiKey(Value):
+    """A freshly created key: the only moment the secret exists in clear."""
+
+    key: str
+    record: ApiKey
+
+
+class Principal(Value):
+    """Who is calling: a tenant, a role, and optionally one end user the caller is confined to."""
+
+    tenant_id: str
+    role: KeyRole
+    user_id: str | None = None
+    key_id: str | None = None
+
+    def can_write(self) -> bool:
+        return self.role in ("admin", "write")
+
+
+class UserErasure(Value):
+    """What `delete_user` removed."""
+
+    user_id: str
+    sessions: int
+    runs: int
+    messages: int
+    memories: int

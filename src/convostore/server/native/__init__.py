@@ -1,0 +1,13 @@
+"""The native `/v1` API: one router assembled from one module per resource."""
+
+from fastapi import APIRouter
+
+from convostore.server.native import admin, memories, messages, sessions
+
+router = APIRouter()
+router.include_router(admin.router)
+router.include_router(sessions.router)
+router.include_router(messages.router)
+router.include_router(memories.router)
+
+__all__ = ["router"]

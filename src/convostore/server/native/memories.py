@@ -1,0 +1,79 @@
+"""`/v1/memories`: facts about end users that agents keep between sessions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from convostore.errors import NotFound
+from convostore.models import MemoryQuery, NewMemory, Principal, SortOrder
+from convostore.server.context import context, principal_from
+from convostore.server.native.schemas import (
+    ERRORS,
+    DeletedOut,
+    MemoryBody,
+    MemoryOut,
+    list_json,
+    memory_json,
+)
+from convostore.server.responses import JSONResponse
+
+router = APIRouter(prefix="/v1/memories", tags=["memories"], responses=ERRORS)
+Caller = Annotated[Principal, Depends(principal_from)]
+
+
+@router.post("", status_code=201, response_model=MemoryOut, summary="Create a memory")
+def create_memory(request: Request, body: MemoryBody, caller: Caller) -> JSONResponse:
+    memory = context(request).service.create_memory(caller, NewMemory(**body.model_dump()))
+    return JSONResponse(memory_json(memory), status_code=201)
+
+
+@router.get("", summary="List memories")
+def list_memories(
+    request: Request,
+    caller: Caller,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    team_id: str | None = None,
+    topic: Annotated[list[str] | None, Query(description="repeatable; all must match")] = None,
+    search: str | None = None,
+    order: SortOrder = "desc",
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    after: str | None = None,
+) -> JSONResponse:
+    query = MemoryQuery(
+        user_id=user_id,
+        agent_id=agent_id,
+        team_id=team_id,
+        topics=topic,
+        search=search,
+        order=order,
+        limit=limit,
+        after=after,
+    )
+    page = context(request).service.list_memories(caller, query)
+    items = [memory_json(m) for m in page.items]
+    return JSONResponse(list_json(items, page.has_more, page.next_cursor))
+
+
+@router.get("/{memory_id}", response_model=MemoryOut, summary="Read a memory")
+def get_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
+    return JSONResponse(memory_json(context(request).service.get_memory(caller, memory_id)))
+
+
+@router.put("/{memory_id}", response_model=MemoryOut, summary="Replace a memory")
+def replace_memory(
+    request: Request, memory_id: str, body: MemoryBody, caller: Caller
+) -> JSONResponse:
+    new = NewMemory(**body.model_dump(exclude={"id"}))
+    return JSONResponse(
+        memory_json(context(request).service.replace_memory(caller, memory_id, new))
+    )
+
+
+@router.delete("/{memory_id}", response_model=DeletedOut, summary="Delete a memory")
+def delete_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
+    if not context(request).service.delete_memories(caller, [memory_id]):
+        raise NotFound(f"memory {memory_id!r} not found", param="memory_id")
+    return JSONResponse({"object": "memory", "id": memory_id, "deleted": True})

@@ -1,0 +1,122 @@
+"""`/v1/sessions/{id}/messages` and `/v1/sessions/{id}/runs`: the append and read paths."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+
+from convostore.models import MessageQuery, NewRun, NewSession, Principal, RunQuery, SortOrder
+from convostore.server.context import context, principal_from
+from convostore.server.native.schemas import (
+    ERRORS,
+    AppendMessagesBody,
+    MessageListOut,
+    RecordRunBody,
+    RunListOut,
+    RunOut,
+    list_json,
+    message_json,
+    run_json,
+)
+from convostore.server.responses import JSONResponse
+
+router = APIRouter(prefix="/v1/sessions/{session_id}", tags=["messages and runs"], responses=ERRORS)
+Caller = Annotated[Principal, Depends(principal_from)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description="a retry with the same key returns the first answer and writes nothing",
+    ),
+]
+
+
+def _replay_headers(replayed: bool) -> dict[str, str]:
+    return {"Idempotent-Replayed": "true"} if replayed else {}
+
+
+@router.post("/messages", status_code=201, response_model=MessageListOut, summary="Append messages")
+def append_messages(
+    request: Request,
+    session_id: str,
+    body: AppendMessagesBody,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    create = (body.session or NewSession()) if body.create_if_missing else None
+    appended = context(request).service.append_messages(
+        caller,
+        session_id,
+        body.messages,
+        idempotency_key=idempotency_key,
+        create_if_missing=create,
+    )
+    payload = list_json([message_json(m) for m in appended.messages], False, None)
+    payload["session_id"] = appended.session_id
+    return JSONResponse(payload, status_code=201, headers=_replay_headers(appended.replayed))
+
+
+@router.get("/messages", response_model=MessageListOut, summary="Read messages by seq")
+def list_messages(
+    request: Request,
+    session_id: str,
+    caller: Caller,
+    after: Annotated[int | None, Query(ge=0, description="only messages with seq > after")] = None,
+    before: Annotated[
+        int | None, Query(ge=1, description="only messages with seq < before")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    order: SortOrder = "asc",
+    run_id: Annotated[list[str] | None, Query(description="only messages of these runs")] = None,
+) -> JSONResponse:
+    query = MessageQuery(after=after, before=before, limit=limit, order=order, run_ids=run_id)
+    page = context(request).service.list_messages(caller, session_id, query)
+    items = [message_json(m) for m in page.items]
+    return JSONResponse(list_json(items, page.has_more, page.next_cursor))
+
+
+@router.post("/runs", status_code=201, response_model=RunOut, summary="Record a run")
+def record_run(
+    request: Request,
+    session_id: str,
+    body: RecordRunBody,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    create = (body.session or NewSession()) if body.create_if_missing else None
+    run = NewRun.model_validate(body.model_dump(exclude={"create_if_missing", "session"}))
+    appended = context(request).service.record_run(
+        caller, session_id, run, idempotency_key=idempotency_key, create_if_missing=create
+    )
+    assert appended.run is not None
+    return JSONResponse(
+        run_json(appended.run, appended.messages),
+        status_code=201,
+        headers=_replay_headers(appended.replayed),
+    )
+
+
+@router.get("/runs", response_model=RunListOut, summary="List a session's runs")
+def list_runs(
+    request: Request,
+    session_id: str,
+    caller: Caller,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    status: Annotated[list[str] | None, Query(description="repeatable, case-insensitive")] = None,
+) -> JSONResponse:
+    query = RunQuery(created_after=created_after, created_before=created_before, statuses=status)
+    runs = context(request).service.list_runs(caller, session_id, query)
+    return JSONResponse({"object": "list", "data": [run_json(r) for r in runs]})
+
+
+@router.get("/runs/{run_id}", response_model=RunOut, summary="Read a run with its messages")
+def get_run(request: Request, session_id: str, run_id: str, caller: Caller) -> JSONResponse:
+    service = context(request).service
+    run = service.get_run(caller, session_id, run_id)
+    page = service.list_messages(
+        caller, session_id, MessageQuery(run_ids=[run_id], limit=service.limits.max_batch)
+    )
+    return JSONResponse(run_json(run, page.items))

@@ -1,0 +1,117 @@
+"""`/v1/sessions`: create, list, read, patch and delete sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from convostore.errors import NotFound
+from convostore.models import (
+    MessageQuery,
+    Principal,
+    SessionPatch,
+    SessionQuery,
+    SessionType,
+    SortField,
+    SortOrder,
+)
+from convostore.server.context import context, principal_from
+from convostore.server.native.schemas import (
+    ERRORS,
+    CreateSessionBody,
+    DeletedOut,
+    SessionDetailOut,
+    SessionListOut,
+    SessionOut,
+    list_json,
+    message_json,
+    session_item_json,
+    session_json,
+)
+from convostore.server.responses import JSONResponse
+
+router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERRORS)
+Caller = Annotated[Principal, Depends(principal_from)]
+
+
+@router.post("", status_code=201, response_model=SessionOut, summary="Create a session")
+def create_session(request: Request, body: CreateSessionBody, caller: Caller) -> JSONResponse:
+    session = context(request).service.create_session(caller, body)
+    return JSONResponse(session_json(session), status_code=201)
+
+
+@router.get("", response_model=SessionListOut, summary="List sessions")
+def list_sessions(
+    request: Request,
+    caller: Caller,
+    user_id: str | None = None,
+    type: SessionType | None = None,
+    component_id: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    updated_after: datetime | None = None,
+    updated_before: datetime | None = None,
+    q: Annotated[str | None, Query(description="case-insensitive title substring")] = None,
+    sort: SortField = "updated_at",
+    order: SortOrder = "desc",
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+    include_total: bool = False,
+) -> JSONResponse:
+    query = SessionQuery(
+        user_id=user_id,
+        type=type,
+        component_id=component_id,
+        created_after=created_after,
+        created_before=created_before,
+        updated_after=updated_after,
+        updated_before=updated_before,
+        q=q,
+        sort=sort,
+        order=order,
+        limit=limit,
+        after=after,
+        include_total=include_total,
+    )
+    page = context(request).service.list_sessions(caller, query)
+    body = list_json([session_item_json(s) for s in page.items], page.has_more, page.next_cursor)
+    if include_total:
+        body["total_count"] = page.total
+    return JSONResponse(body)
+
+
+@router.get("/{session_id}", response_model=SessionDetailOut, summary="Read a session")
+def get_session(
+    request: Request,
+    session_id: str,
+    caller: Caller,
+    include_messages: Annotated[
+        int, Query(ge=0, le=1000, description="also return the first N messages")
+    ] = 0,
+) -> JSONResponse:
+    service = context(request).service
+    session = service.get_session(caller, session_id)
+    body = session_json(session)
+    if include_messages:
+        page = service.list_messages(caller, session_id, MessageQuery(limit=include_messages))
+        body["messages"] = list_json(
+            [message_json(m) for m in page.items], page.has_more, page.next_cursor
+        )
+    return JSONResponse(body)
+
+
+@router.patch("/{session_id}", response_model=SessionOut, summary="Update a session")
+def update_session(
+    request: Request, session_id: str, body: SessionPatch, caller: Caller
+) -> JSONResponse:
+    session = context(request).service.update_session(caller, session_id, body)
+    return JSONResponse(session_json(session))
+
+
+@router.delete("/{session_id}", response_model=DeletedOut, summary="Delete a session")
+def delete_session(request: Request, session_id: str, caller: Caller) -> JSONResponse:
+    if not context(request).service.delete_sessions(caller, [session_id]):
+        raise NotFound(f"session {session_id!r} not found", param="session_id")
+    return JSONResponse({"object": "session", "id": session_id, "deleted": True})

@@ -1,0 +1,360 @@
+"""The rules of convostore, shared by every surface.
+
+`SessionService` scopes every call to its caller (`Principal`): a tenant sees only its rows, a
+read key cannot write, and a user-scoped key acts only on its one end user's sessions (another
+user's session is "not found", never "forbidden", so ids do not leak). It enforces the limits,
+generates ids, and turns idempotency keys into claims the store checks inside the transaction.
+It knows nothing of HTTP or SQL.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from convostore.config import Limits
+from convostore.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
+from convostore.ids import new_id, utcnow
+from convostore.models import (
+    Memory,
+    MemoryQuery,
+    Message,
+    MessageQuery,
+    NewMemory,
+    NewMessage,
+    NewRun,
+    NewSession,
+    Page,
+    Principal,
+    Run,
+    RunQuery,
+    Session,
+    SessionPatch,
+    SessionQuery,
+    UserErasure,
+    UserMemoryStats,
+)
+from convostore.rules import request_hash
+from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim, Store
+from convostore.validation import (
+    check_batch,
+    check_id,
+    check_json,
+    check_limit,
+    check_messages,
+    check_text,
+)
+
+_SESSION_JSON_FIELDS = ("state", "metadata", "component_data", "extra")
+
+
+def require_write(principal: Principal) -> None:
+    if not principal.can_write():
+        raise PermissionDenied("this API key is read-only")
+
+
+def require_admin(principal: Principal) -> None:
+    if principal.role != "admin":
+        raise PermissionDenied("this operation needs an admin key")
+
+
+class SessionService:
+    def __init__(self, store: Store, limits: Limits | None = None) -> None:
+        self.store = store
+        self.limits = limits or Limits()
+
+    # --- scoping helpers ----------------------------------------------------------------------
+
+    def _owner(self, principal: Principal, requested: str | None) -> str:
+        """The end user a write is for: the key's own user, or the requested one, or "default"."""
+        if principal.user_id is not None:
+            if requested is not None and requested != principal.user_id:
+                raise PermissionDenied(
+                    f"this API key may act only for user {principal.user_id!r}", param="user_id"
+                )
+            return principal.user_id
+        if requested is not None:
+            check_id(requested, self.limits, "user_id")
+        return requested or "default"
+
+    def _filter_user(self, principal: Principal, requested: str | None) -> str | None:
+        """The user a read is confined to: a scoped key's user overrides any requested one."""
+        return principal.user_id if principal.user_id is not None else requested
+
+    # --- sessions -----------------------------------------------------------------------------
+
+    def _check_session_fields(self, values: NewSession | SessionPatch) -> None:
+        check_text(values.title, self.limits.max_title_chars, "title")
+        if values.component_id is not None:
+            check_id(values.component_id, self.limits, "component_id")
+        for name in _SESSION_JSON_FIELDS:
+            check_json(getattr(values, name), self.limits, name)
+        if values.summary is not None:
+            check_json(values.summary.model_dump(mode="json"), self.limits, "summary")
+
+    def _prepare_new(self, principal: Principal, new: NewSession) -> NewSession:
+        self._check_session_fields(new)
+        if new.id is not None:
+            check_id(new.id, self.limits, "id")
+        return new.model_copy(update={"user_id": self._owner(principal, new.user_id)})
+
+    def create_session(self, principal: Principal, new: NewSession) -> Session:
+        require_write(principal)
+        new = self._prepare_new(principal, new)
+        if new.id is not None:
+            return self.store.create_session(principal.tenant_id, new, session_id=new.id)
+        for _ in range(3):  # a generated id can only collide across processes, and rarely
+            try:
+                return self.store.create_session(principal.tenant_id, new, session_id=new_id())
+            except Conflict:
+                continue
+        raise Conflict("could not allocate a session id; retry the request")
+
+    def get_session(self, principal: Principal, session_id: str) -> Session:
+        session = self.store.get_session(
+            principal.tenant_id, session_id, scope_user=principal.user_id
+        )
+        if session is None:
+            raise NotFound(f"session {session_id!r} not found", param="session_id")
+        return session
+
+    def update_session(self, principal: Principal, session_id: str, patch: SessionPatch) -> Session:
+        require_write(principal)
+        self._check_session_fields(patch)
+        fields: dict[str, Any] = {name: getattr(patch, name) for name in patch.model_fields_set}
+        if "title" in fields and fields["title"] is None:
+            fields["title"] = ""
+        if not fields:
+            return self.get_session(principal, session_id)
+        session = self.store.update_session(
+            principal.tenant_id, session_id, fields, scope_user=principal.user_id
+        )
+        if session is None:
+            raise NotFound(f"session {session_id!r} not found", param="session_id")
+        return session
+
+    def delete_sessions(self, principal: Principal, session_ids: list[str]) -> int:
+        """Delete sessions with their runs and messages; returns how many existed."""
+        require_write(principal)
+        check_batch(len(session_ids), self.limits, "session_ids")
+        return self.store.delete_sessions(
+            principal.tenant_id, session_ids, scope_user=principal.user_id
+        )
+
+    def list_sessions(self, principal: Principal, query: SessionQuery) -> Page[Session]:
+        check_limit(query.limit, self.limits.max_page_size)
+        check_text(query.q, self.limits.max_query_chars, "q")
+        if query.offset is not None and query.offset < 0:
+            raise InvalidRequest("offset must not be negative", param="offset")
+        scoped = query.model_copy(update={"user_id": self._filter_user(principal, query.user_id)})
+        return self.store.list_sessions(principal.tenant_id, scoped)
+
+    def delete_user(self, principal: Principal, user_id: str) -> UserErasure:
+        """Erase every session, run, message and memory of one end user, atomically."""
+        require_write(principal)
+        if principal.user_id is not None and principal.user_id != user_id:
+            raise NotFound(f"user {user_id!r} not found", param="user_id")
+        check_id(user_id, self.limits, "user_id")
+        return self.store.delete_user(principal.tenant_id, user_id)
+
+    # --- messages and runs --------------------------------------------------------------------
+
+    def _claim(
+        self, principal: Principal, key: str | None, scope: str, payload: Any
+    ) -> IdempotencyClaim | None:
+        if key is None:
+            return None
+        if not key or len(key) > 255 or not key.isprintable():
+            raise InvalidRequest(
+                "Idempotency-Key must be 1 to 255 printable characters", param="Idempotency-Key"
+            )
+        return IdempotencyClaim(key=key, scope=scope, request_hash=request_hash(payload))
+
+    def append_messages(
+        self,
+        principal: Principal,
+        session_id: str,
+        messages: list[NewMessage],
+        *,
+        idempotency_key: str | None = None,
+        create_if_missing: NewSession | None = None,
+    ) -> Appended:
+        require_write(principal)
+        check_id(session_id, self.limits, "session_id")
+        if not messages:
+            raise InvalidRequest("messages must hold at least one message", param="messages")
+        check_batch(len(messages), self.limits)
+        check_messages(messages, self.limits)
+        create = self._prepare_new(principal, create_if_missing) if create_if_missing else None
+        payload = {
+            "messages": [m.model_dump(mode="json") for m in messages],
+            "create": create.model_dump(mode="json") if create else None,
+        }
+        request = AppendRequest(
+            session_id=session_id,
+            messages=messages,
+            scope_user=principal.user_id,
+            create=create,
+            idempotency=self._claim(principal, idempotency_key, f"messages:{session_id}", payload),
+            max_title_chars=self.limits.max_title_chars,
+        )
+        return self.store.append(principal.tenant_id, request)
+
+    def record_run(
+        self,
+        principal: Principal,
+        session_id: str,
+        run: NewRun,
+        *,
+        idempotency_key: str | None = None,
+        create_if_missing: NewSession | None = None,
+    ) -> Appended:
+        require_write(principal)
+        check_id(session_id, self.limits, "session_id")
+        for name in ("id", "parent_run_id", "component_id"):
+            value = getattr(run, name)
+            if value is not None:
+                check_id(value, self.limits, name)
+        check_text(run.status, 32, "status")
+        check_text(run.input, self.limits.max_content_chars, "input")
+        check_json(run.content, self.limits, "content")
+        check_json(run.extra, self.limits, "extra")
+        check_json(run.metrics, self.limits, "metrics")
+        check_batch(len(run.messages), self.limits)
+        check_messages(run.messages, self.limits)
+        create = self._prepare_new(principal, create_if_missing) if create_if_missing else None
+        payload = {
+            "run": run.model_dump(mode="json"),
+            "create": create.model_dump(mode="json") if create else None,
+        }
+        request = AppendRequest(
+            session_id=session_id,
+            messages=run.messages,
+            run=run,
+            scope_user=principal.user_id,
+            create=create,
+            idempotency=self._claim(principal, idempotency_key, f"runs:{session_id}", payload),
+            max_title_chars=self.limits.max_title_chars,
+        )
+        return self.store.append(principal.tenant_id, request)
+
+    def list_messages(
+        self, principal: Principal, session_id: str, query: MessageQuery
+    ) -> Page[Message]:
+        check_limit(query.limit, self.limits.max_message_page_size)
+        page = self.store.list_messages(
+            principal.tenant_id, session_id, query, scope_user=principal.user_id
+        )
+        if page is None:
+            raise NotFound(f"session {session_id!r} not found", param="session_id")
+        return page
+
+    def list_runs(self, principal: Principal, session_id: str, query: RunQuery) -> list[Run]:
+        found = self.store.list_runs(
+            principal.tenant_id, session_id, query, scope_user=principal.user_id
+        )
+        if found is None:
+            raise NotFound(f"session {session_id!r} not found", param="session_id")
+        return found
+
+    def get_run(self, principal: Principal, session_id: str, run_id: str) -> Run:
+        run = self.store.get_run(
+            principal.tenant_id, session_id, run_id, scope_user=principal.user_id
+        )
+        if run is None:
+            self.get_session(principal, session_id)  # raises if the session is the missing part
+            raise NotFound(f"run {run_id!r} not found in session {session_id!r}", param="run_id")
+        return run
+
+    # --- memories -----------------------------------------------------------------------------
+
+    def _check_memory(self, new: NewMemory) -> None:
+        check_text(new.memory, self.limits.max_memory_chars, "memory")
+        if not new.memory.strip():
+            raise InvalidRequest("memory must not be empty", param="memory")
+        check_json(new.topics, self.limits, "topics")
+        check_json(new.extra, self.limits, "extra")
+        for name in ("agent_id", "team_id"):
+            value = getattr(new, name)
+            if value is not None:
+                check_id(value, self.limits, name)
+
+    def create_memory(self, principal: Principal, new: NewMemory) -> Memory:
+        require_write(principal)
+        self._check_memory(new)
+        if new.id is not None:
+            check_id(new.id, self.limits, "id")
+        now = utcnow()
+        memory = Memory(
+            id=new.id or new_id(),
+            user_id=self._owner(principal, new.user_id),
+            memory=new.memory,
+            topics=new.topics,
+            agent_id=new.agent_id,
+            team_id=new.team_id,
+            source=new.source,
+            extra=new.extra,
+            created_at=new.created_at or now,
+            updated_at=new.updated_at or now,
+        )
+        return self.store.create_memory(principal.tenant_id, memory)
+
+    def get_memory(self, principal: Principal, memory_id: str) -> Memory:
+        memory = self.store.get_memory(principal.tenant_id, memory_id, scope_user=principal.user_id)
+        if memory is None:
+            raise NotFound(f"memory {memory_id!r} not found", param="memory_id")
+        return memory
+
+    def replace_memory(self, principal: Principal, memory_id: str, new: NewMemory) -> Memory:
+        """A full replace: fields left out take their defaults, as in Agno's PATCH."""
+        require_write(principal)
+        self._check_memory(new)
+        current = self.get_memory(principal, memory_id)
+        memory = Memory(
+            id=memory_id,
+            user_id=self._owner(principal, new.user_id or current.user_id),
+            memory=new.memory,
+            topics=new.topics,
+            agent_id=new.agent_id,
+            team_id=new.team_id,
+            source=new.source,
+            extra=new.extra,
+            created_at=current.created_at,
+            updated_at=new.updated_at or utcnow(),
+        )
+        replaced = self.store.replace_memory(
+            principal.tenant_id, memory, scope_user=principal.user_id
+        )
+        if replaced is None:
+            raise NotFound(f"memory {memory_id!r} not found", param="memory_id")
+        return replaced
+
+    def delete_memories(
+        self, principal: Principal, memory_ids: list[str], *, user_id: str | None = None
+    ) -> int:
+        require_write(principal)
+        check_batch(len(memory_ids), self.limits, "memory_ids")
+        return self.store.delete_memories(
+            principal.tenant_id, memory_ids, scope_user=self._filter_user(principal, user_id)
+        )
+
+    def list_memories(self, principal: Principal, query: MemoryQuery) -> Page[Memory]:
+        check_limit(query.limit, self.limits.max_page_size)
+        check_text(query.search, self.limits.max_query_chars, "search")
+        scoped = query.model_copy(update={"user_id": self._filter_user(principal, query.user_id)})
+        return self.store.list_memories(principal.tenant_id, scoped)
+
+    def memory_topics(self, principal: Principal, user_id: str | None = None) -> list[str]:
+        return self.store.memory_topics(
+            principal.tenant_id, user_id=self._filter_user(principal, user_id)
+        )
+
+    def user_memory_stats(
+        self, principal: Principal, *, user_id: str | None, limit: int, offset: int
+    ) -> tuple[list[UserMemoryStats], int]:
+        check_limit(limit, self.limits.max_page_size)
+        return self.store.user_memory_stats(
+            principal.tenant_id,
+            user_id=self._filter_user(principal, user_id),
+            limit=limit,
+            offset=offset,
+        )

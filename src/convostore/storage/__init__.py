@@ -1,0 +1,53 @@
+"""Storage: the `Store` contract and its SQLAlchemy Core implementation (SQLite, PostgreSQL)."""
+
+from __future__ import annotations
+
+from convostore.storage.base import (
+    Appended,
+    AppendRequest,
+    IdempotencyClaim,
+    SessionBundle,
+    Store,
+)
+from convostore.storage.engine import make_engine, wait_for_database
+from convostore.storage.sql import SqlStore
+
+__all__ = [
+    "AppendRequest",
+    "Appended",
+    "IdempotencyClaim",
+    "SessionBundle",
+    "SqlStore",
+    "Store",
+    "make_engine",
+    "open_store",
+    "wait_for_database",
+]
+
+
+def open_store(
+    url: str,
+    *,
+    pool_size: int = 10,
+    statement_timeout_ms: int = 30_000,
+    sqlite_synchronous: str = "FULL",
+    migrate: bool = True,
+    connect_retries: int = 0,
+    connect_retry_interval_s: float = 1.0,
+) -> SqlStore:
+    """Open a store on `url`: wait for the database, then migrate it to the newest schema."""
+    engine = make_engine(
+        url,
+        pool_size=pool_size,
+        statement_timeout_ms=statement_timeout_ms,
+        sqlite_synchronous=sqlite_synchronous,
+    )
+    try:
+        wait_for_database(engine, retries=connect_retries, interval_s=connect_retry_interval_s)
+        store = SqlStore(engine)
+        if migrate:
+            store.migrate()
+    except BaseException:
+        engine.dispose()
+        raise
+    return store

@@ -1,0 +1,98 @@
+"""Engines for the two backends, configured for how convostore uses them.
+
+SQLite: WAL, a busy timeout, foreign keys on, and transactions opened by us rather than by the
+driver, so a write can start with `BEGIN IMMEDIATE` (take the write lock up front, no upgrade
+deadlocks) while reads use a plain `BEGIN` and run concurrently. PostgreSQL: a bounded pool that
+checks connections before use, and a statement timeout.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from convostore.errors import Unavailable
+
+WRITE_OPTION = "convostore_write"
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    statement_timeout_ms: int = 30_000,
+    sqlite_synchronous: str = "FULL",
+) -> sa.Engine:
+    parsed = sa.make_url(url)
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, kwargs, sqlite_synchronous)
+    if parsed.get_backend_name() == "postgresql":
+        connect_args = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
+        return sa.create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args=connect_args,
+            **kwargs,
+        )
+    raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
+
+
+def _sqlite_engine(url: str, kwargs: dict[str, Any], synchronous: str) -> sa.Engine:
+    engine = sa.create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=8,
+        max_overflow=8,
+        **kwargs,
+    )
+    memory = sa.make_url(url).database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves, see below
+        cursor = dbapi_conn.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: sa.Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def wait_for_database(engine: sa.Engine, *, retries: int, interval_s: float) -> None:
+    """Retry the first connection a few times; then fail with one clear sentence, no traceback."""
+    last: Exception | None = None
+    for attempt in range(max(retries, 0) + 1):
+        try:
+            with engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            return
+        except sa.exc.OperationalError as exc:
+            last = exc
+            if attempt < retries:
+                time.sleep(interval_s)
+    where = engine.url.render_as_string(hide_password=True)
+    reason = str(getattr(last, "orig", last)).strip().splitlines()[0] if last else "unknown"
+    raise Unavailable(f"cannot reach the database at {where}: {reason}")

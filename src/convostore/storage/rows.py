@@ -1,0 +1,190 @@
+"""Mapping between table rows and domain values. Pure functions, no queries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from convostore.ids import from_micros, to_micros
+from convostore.models import (
+    ApiKey,
+    EvidenceRef,
+    Memory,
+    MemorySource,
+    Message,
+    Run,
+    Session,
+    Summary,
+    Thinking,
+)
+
+Row = Mapping[Any, Any]
+
+
+def _or_none(value: Any) -> Any:
+    """Empty JSON values are stored as NULL."""
+    return value if value else None
+
+
+def session_from_row(row: Row) -> Session:
+    summary = row["summary"]
+    return Session(
+        id=row["id"],
+        user_id=row["user_id"],
+        type=row["type"],
+        component_id=row["component_id"],
+        title=row["title"],
+        summary=Summary.model_validate(summary) if summary else None,
+        state=row["state"],
+        metadata=row["metadata"],
+        component_data=row["component_data"],
+        extra=row["extra"],
+        metrics=row["metrics"] or {},
+        message_count=row["message_count"],
+        run_count=row["run_count"],
+        created_at=from_micros(row["created_at"]),
+        updated_at=from_micros(row["updated_at"]),
+        last_message_at=from_micros(row["last_message_at"]) if row["last_message_at"] else None,
+    )
+
+
+def summary_to_json(summary: Summary | None) -> dict[str, Any] | None:
+    return summary.model_dump(mode="json") if summary is not None else None
+
+
+def message_from_row(row: Row) -> Message:
+    return Message(
+        session_id=row["session_id"],
+        seq=row["seq"],
+        id=row["id"],
+        run_id=row["run_id"],
+        role=row["role"],
+        content=row["content"],
+        thinkings=[Thinking.model_validate(t) for t in row["thinkings"] or ()],
+        refs=[EvidenceRef.model_validate(r) for r in row["refs"] or ()],
+        tool_calls=row["tool_calls"] or [],
+        metrics=row["metrics"] or {},
+        from_history=bool(row["from_history"]),
+        extra=row["extra"] or {},
+        created_at=from_micros(row["created_at"]),
+    )
+
+
+def message_to_row(tenant_id: str, message: Message) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "session_id": message.session_id,
+        "seq": message.seq,
+        "id": message.id,
+        "run_id": message.run_id,
+        "role": message.role,
+        "content": message.content,
+        "thinkings": _or_none([t.model_dump(mode="json") for t in message.thinkings]),
+        "refs": _or_none([r.model_dump(mode="json") for r in message.refs]),
+        "tool_calls": _or_none(message.tool_calls),
+        "metrics": _or_none(message.metrics),
+        "from_history": message.from_history,
+        "extra": _or_none(message.extra),
+        "created_at": to_micros(message.created_at),
+    }
+
+
+def evidence_rows(tenant_id: str, message: Message) -> list[dict[str, Any]]:
+    rows = []
+    for index, ref in enumerate(message.refs):
+        starts = [item.start for item in ref.items]
+        ends = [item.end if item.end is not None else item.start for item in ref.items]
+        rows.append(
+            {
+                "tenant_id": tenant_id,
+                "source_id": ref.source.id,
+                "session_id": message.session_id,
+                "seq": message.seq,
+                "ref_index": index,
+                "source_kind": ref.source.kind,
+                "start_min": min(starts) if starts else None,
+                "end_max": max(ends) if ends else None,
+            }
+        )
+    return rows
+
+
+def run_from_row(row: Row) -> Run:
+    return Run(
+        session_id=row["session_id"],
+        id=row["id"],
+        index=row["run_index"],
+        parent_run_id=row["parent_run_id"],
+        component_id=row["component_id"],
+        user_id=row["user_id"],
+        status=row["status"],
+        input=row["input"],
+        content=row["content"],
+        metrics=row["metrics"] or {},
+        extra=row["extra"] or {},
+        created_at=from_micros(row["created_at"]),
+        updated_at=from_micros(row["updated_at"]),
+    )
+
+
+def run_to_row(tenant_id: str, run: Run) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "session_id": run.session_id,
+        "id": run.id,
+        "run_index": run.index,
+        "parent_run_id": run.parent_run_id,
+        "component_id": run.component_id,
+        "user_id": run.user_id,
+        "status": run.status,
+        "input": run.input,
+        "content": run.content,
+        "metrics": _or_none(run.metrics),
+        "extra": _or_none(run.extra),
+        "created_at": to_micros(run.created_at),
+        "updated_at": to_micros(run.updated_at),
+    }
+
+
+def memory_from_row(row: Row) -> Memory:
+    source = row["source"]
+    return Memory(
+        id=row["id"],
+        user_id=row["user_id"],
+        memory=row["memory"],
+        topics=row["topics"] or [],
+        agent_id=row["agent_id"],
+        team_id=row["team_id"],
+        source=MemorySource.model_validate(source) if source else None,
+        extra=row["extra"] or {},
+        created_at=from_micros(row["created_at"]),
+        updated_at=from_micros(row["updated_at"]),
+    )
+
+
+def memory_to_row(tenant_id: str, memory: Memory) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "id": memory.id,
+        "user_id": memory.user_id,
+        "memory": memory.memory,
+        "topics": _or_none(memory.topics),
+        "agent_id": memory.agent_id,
+        "team_id": memory.team_id,
+        "source": memory.source.model_dump(mode="json") if memory.source else None,
+        "extra": _or_none(memory.extra),
+        "created_at": to_micros(memory.created_at),
+        "updated_at": to_micros(memory.updated_at),
+    }
+
+
+def key_from_row(row: Row) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        role=row["role"],
+        user_id=row["user_id"],
+        name=row["name"],
+        created_at=from_micros(row["created_at"]),
+        revoked_at=from_micros(row["revoked_at"]) if row["revoked_at"] else None,
+    )

@@ -1,0 +1,12 @@
+"""The SQL store: one implementation for SQLite and PostgreSQL, assembled from its parts."""
+
+from __future__ import annotations
+
+from convostore.storage.sql_conversation import ConversationPart
+from convostore.storage.sql_keys import KeysPart
+from convostore.storage.sql_memories import MemoriesPart
+from convostore.storage.sql_sessions import SessionsPart
+
+
+class SqlStore(SessionsPart, ConversationPart, MemoriesPart, KeysPart):
+    """Implements `convostore.storage.base.Store` on a SQLAlchemy engine."""

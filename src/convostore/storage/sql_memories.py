@@ -1,0 +1,172 @@
+"""Memories: facts about end users, listed by keyset or offset, with topic and text filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from convostore.cursors import Cursor, decode_cursor, encode_cursor
+from convostore.errors import Conflict
+from convostore.ids import from_micros
+from convostore.models import Memory, MemoryQuery, Page, UserMemoryStats
+from convostore.storage.rows import memory_from_row, memory_to_row
+from convostore.storage.sql_base import SqlBase, like_pattern
+from convostore.storage.tables import memories
+
+_SORT = {"updated_at": memories.c.updated_at, "created_at": memories.c.created_at}
+
+
+def _scoped(stmt: Any, scope_user: str | None) -> Any:
+    return stmt if scope_user is None else stmt.where(memories.c.user_id == scope_user)
+
+
+class MemoriesPart(SqlBase):
+    def create_memory(self, tenant_id: str, memory: Memory) -> Memory:
+        with self.write() as conn:
+            done = conn.execute(
+                self.insert(memories)
+                .values(**memory_to_row(tenant_id, memory))
+                .on_conflict_do_nothing(index_elements=["tenant_id", "id"])
+            )
+            if done.rowcount == 0:
+                raise Conflict(f"memory {memory.id!r} already exists", param="id")
+        return memory
+
+    def get_memory(
+        self, tenant_id: str, memory_id: str, *, scope_user: str | None = None
+    ) -> Memory | None:
+        stmt = _scoped(
+            sa.select(memories).where(
+                memories.c.tenant_id == tenant_id, memories.c.id == memory_id
+            ),
+            scope_user,
+        )
+        with self.read() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return memory_from_row(row) if row else None
+
+    def replace_memory(
+        self, tenant_id: str, memory: Memory, *, scope_user: str | None = None
+    ) -> Memory | None:
+        values = memory_to_row(tenant_id, memory)
+        values.pop("created_at")
+        stmt = _scoped(
+            memories.update().where(memories.c.tenant_id == tenant_id, memories.c.id == memory.id),
+            scope_user,
+        )
+        with self.write() as conn:
+            if conn.execute(stmt.values(**values)).rowcount == 0:
+                return None
+            row = (
+                conn.execute(
+                    sa.select(memories).where(
+                        memories.c.tenant_id == tenant_id, memories.c.id == memory.id
+                    )
+                )
+                .mappings()
+                .one()
+            )
+        return memory_from_row(row)
+
+    def delete_memories(
+        self, tenant_id: str, memory_ids: list[str], *, scope_user: str | None = None
+    ) -> int:
+        if not memory_ids:
+            return 0
+        stmt = _scoped(
+            memories.delete().where(
+                memories.c.tenant_id == tenant_id, memories.c.id.in_(memory_ids)
+            ),
+            scope_user,
+        )
+        with self.write() as conn:
+            return conn.execute(stmt).rowcount
+
+    def list_memories(self, tenant_id: str, query: MemoryQuery) -> Page[Memory]:
+        conditions: list[Any] = [memories.c.tenant_id == tenant_id]
+        if query.user_id is not None:
+            conditions.append(memories.c.user_id == query.user_id)
+        if query.agent_id is not None:
+            conditions.append(memories.c.agent_id == query.agent_id)
+        if query.team_id is not None:
+            conditions.append(memories.c.team_id == query.team_id)
+        if query.search:
+            conditions.append(memories.c.memory.ilike(like_pattern(query.search), escape="\\"))
+        for topic in query.topics or ():
+            # topics are a JSON array of strings; match the quoted element as text
+            quoted = '"' + topic.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            conditions.append(
+                sa.cast(memories.c.topics, sa.Text).like(like_pattern(quoted), escape="\\")
+            )
+        sort_col = _SORT[query.sort]
+        descending = query.order == "desc"
+        page_conditions = list(conditions)
+        if query.after:
+            cursor = decode_cursor(query.after, sort=query.sort, order=query.order)
+            keyset = sa.tuple_(sort_col, memories.c.id)
+            bound = sa.tuple_(sa.literal(cursor.key), sa.literal(cursor.id))
+            page_conditions.append(keyset < bound if descending else keyset > bound)
+        ordering = (
+            (sort_col.desc(), memories.c.id.desc())
+            if descending
+            else (sort_col.asc(), memories.c.id.asc())
+        )
+        stmt = sa.select(memories).where(*page_conditions).order_by(*ordering)
+        if query.offset:
+            stmt = stmt.offset(query.offset)
+        stmt = stmt.limit(query.limit + 1)
+        with self.read() as conn:
+            rows = conn.execute(stmt).mappings().all()
+            total = None
+            if query.include_total:
+                count = sa.select(sa.func.count()).select_from(memories).where(*conditions)
+                total = conn.execute(count).scalar_one()
+        has_more = len(rows) > query.limit
+        items = [memory_from_row(r) for r in rows[: query.limit]]
+        next_cursor = None
+        if has_more and items:
+            last = rows[query.limit - 1]
+            next_cursor = encode_cursor(
+                Cursor(sort=query.sort, order=query.order, key=last[query.sort], id=last["id"])
+            )
+        return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
+
+    def memory_topics(self, tenant_id: str, *, user_id: str | None = None) -> list[str]:
+        stmt = sa.select(memories.c.topics).where(
+            memories.c.tenant_id == tenant_id, memories.c.topics.is_not(None)
+        )
+        if user_id is not None:
+            stmt = stmt.where(memories.c.user_id == user_id)
+        topics: set[str] = set()
+        with self.read() as conn:
+            for (value,) in conn.execute(stmt):
+                topics.update(t for t in value or () if isinstance(t, str))
+        return sorted(topics)
+
+    def user_memory_stats(
+        self, tenant_id: str, *, user_id: str | None, limit: int, offset: int
+    ) -> tuple[list[UserMemoryStats], int]:
+        conditions: list[Any] = [memories.c.tenant_id == tenant_id]
+        if user_id is not None:
+            conditions.append(memories.c.user_id == user_id)
+        last = sa.func.max(memories.c.updated_at)
+        grouped = (
+            sa.select(memories.c.user_id, sa.func.count().label("n"), last.label("last"))
+            .where(*conditions)
+            .group_by(memories.c.user_id)
+        )
+        stmt = grouped.order_by(last.desc(), memories.c.user_id).limit(limit).offset(offset)
+        count = sa.select(sa.func.count(sa.distinct(memories.c.user_id))).where(*conditions)
+        with self.read() as conn:
+            rows = conn.execute(stmt).all()
+            total = conn.execute(count).scalar_one()
+        stats = [
+            UserMemoryStats(
+                user_id=r.user_id,
+                total_memories=r.n,
+                last_memory_updated_at=from_micros(r.last) if r.last else None,
+            )
+            for r in rows
+        ]
+        return stats, total

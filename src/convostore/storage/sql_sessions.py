@@ -1,0 +1,305 @@
+"""Sessions: create, read, patch, delete, list (keyset or offset), erase a user, bulk import.
+
+Listing reads the sessions table only: titles, counts and metrics are stored on the session row,
+so a page costs the same however long the conversations are.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from convostore.cursors import Cursor, decode_cursor, encode_cursor
+from convostore.errors import Conflict
+from convostore.ids import to_micros, utcnow
+from convostore.models import NewSession, Page, Session, SessionQuery, UserErasure
+from convostore.storage.base import SessionBundle
+from convostore.storage.rows import (
+    evidence_rows,
+    message_to_row,
+    run_to_row,
+    session_from_row,
+    summary_to_json,
+)
+from convostore.storage.sql_base import SqlBase, like_pattern
+from convostore.storage.tables import (
+    evidence,
+    idempotency_keys,
+    memories,
+    messages,
+    runs,
+    sessions,
+)
+
+_SORT_COLUMNS = {
+    "updated_at": sessions.c.updated_at,
+    "created_at": sessions.c.created_at,
+    "title": sessions.c.title,
+}
+_CHILD_TABLES = (messages, evidence, runs, idempotency_keys)
+
+
+def _key(tenant_id: str, session_id: str) -> sa.ColumnElement[bool]:
+    return sa.and_(sessions.c.tenant_id == tenant_id, sessions.c.id == session_id)
+
+
+def _scoped(stmt: Any, scope_user: str | None) -> Any:
+    return stmt if scope_user is None else stmt.where(sessions.c.user_id == scope_user)
+
+
+def session_row(tenant_id: str, session: Session) -> dict[str, Any]:
+    return {
+        "tenant_id": tenant_id,
+        "id": session.id,
+        "user_id": session.user_id,
+        "type": session.type,
+        "component_id": session.component_id,
+        "title": session.title,
+        "summary": summary_to_json(session.summary),
+        "state": session.state,
+        "metadata": session.metadata,
+        "component_data": session.component_data,
+        "extra": session.extra,
+        "metrics": session.metrics or None,
+        "message_count": session.message_count,
+        "run_count": session.run_count,
+        "last_seq": session.message_count,
+        "created_at": to_micros(session.created_at),
+        "updated_at": to_micros(session.updated_at),
+        "last_message_at": to_micros(session.last_message_at) if session.last_message_at else None,
+    }
+
+
+def new_session_row(tenant_id: str, new: NewSession, session_id: str) -> dict[str, Any]:
+    created = to_micros(new.created_at or utcnow())
+    return {
+        "tenant_id": tenant_id,
+        "id": session_id,
+        "user_id": new.user_id or "default",
+        "type": new.type,
+        "component_id": new.component_id,
+        "title": new.title or "",
+        "summary": summary_to_json(new.summary),
+        "state": new.state,
+        "metadata": new.metadata,
+        "component_data": new.component_data,
+        "extra": new.extra,
+        "metrics": None,
+        "message_count": 0,
+        "run_count": 0,
+        "last_seq": 0,
+        "created_at": created,
+        "updated_at": created,
+        "last_message_at": None,
+    }
+
+
+class SessionsPart(SqlBase):
+    def create_session(self, tenant_id: str, new: NewSession, *, session_id: str) -> Session:
+        row = new_session_row(tenant_id, new, session_id)
+        with self.write() as conn:
+            inserted = conn.execute(
+                self.insert(sessions)
+                .values(**row)
+                .on_conflict_do_nothing(index_elements=["tenant_id", "id"])
+            )
+            if inserted.rowcount == 0:
+                raise Conflict(f"session {session_id!r} already exists", param="id")
+        return session_from_row(row)
+
+    def get_session(
+        self, tenant_id: str, session_id: str, *, scope_user: str | None = None
+    ) -> Session | None:
+        stmt = _scoped(sa.select(sessions).where(_key(tenant_id, session_id)), scope_user)
+        with self.read() as conn:
+            row = conn.execute(stmt).mappings().first()
+        return session_from_row(row) if row else None
+
+    def update_session(
+        self,
+        tenant_id: str,
+        session_id: str,
+        fields: dict[str, Any],
+        *,
+        scope_user: str | None = None,
+    ) -> Session | None:
+        values = dict(fields)
+        if "summary" in values:
+            values["summary"] = summary_to_json(values["summary"])
+        values["updated_at"] = to_micros(utcnow())
+        where = _scoped(sa.select(sessions).where(_key(tenant_id, session_id)), scope_user)
+        with self.write() as conn:
+            row = conn.execute(self.lock(where)).mappings().first()
+            if row is None:
+                return None
+            # updated_at never moves backwards, even if clocks of two servers disagree
+            values["updated_at"] = max(values["updated_at"], row["updated_at"])
+            conn.execute(sessions.update().where(_key(tenant_id, session_id)).values(**values))
+            merged = {**row, **values}
+        return session_from_row(merged)
+
+    def delete_sessions(
+        self, tenant_id: str, session_ids: list[str], *, scope_user: str | None = None
+    ) -> int:
+        if not session_ids:
+            return 0
+        with self.write() as conn:
+            ids_stmt = _scoped(
+                sa.select(sessions.c.id).where(
+                    sessions.c.tenant_id == tenant_id, sessions.c.id.in_(session_ids)
+                ),
+                scope_user,
+            )
+            found = [r[0] for r in conn.execute(ids_stmt)]
+            if not found:
+                return 0
+            for table in _CHILD_TABLES:
+                conn.execute(
+                    table.delete().where(
+                        table.c.tenant_id == tenant_id, table.c.session_id.in_(found)
+                    )
+                )
+            conn.execute(
+                sessions.delete().where(sessions.c.tenant_id == tenant_id, sessions.c.id.in_(found))
+            )
+        return len(found)
+
+    def list_sessions(self, tenant_id: str, query: SessionQuery) -> Page[Session]:
+        conditions = [sessions.c.tenant_id == tenant_id]
+        if query.user_id is not None:
+            conditions.append(sessions.c.user_id == query.user_id)
+        if query.type is not None:
+            conditions.append(sessions.c.type == query.type)
+        if query.component_id is not None:
+            conditions.append(sessions.c.component_id == query.component_id)
+        for column, bound, op in (
+            (sessions.c.created_at, query.created_after, "ge"),
+            (sessions.c.created_at, query.created_before, "lt"),
+            (sessions.c.updated_at, query.updated_after, "ge"),
+            (sessions.c.updated_at, query.updated_before, "lt"),
+        ):
+            if bound is not None:
+                micros = to_micros(bound)
+                conditions.append(column >= micros if op == "ge" else column < micros)
+        if query.q:
+            conditions.append(sessions.c.title.ilike(like_pattern(query.q), escape="\\"))
+
+        sort_col = _SORT_COLUMNS[query.sort]
+        descending = query.order == "desc"
+        page_conditions = list(conditions)
+        if query.after:
+            cursor = decode_cursor(
+                query.after,
+                sort=query.sort,
+                order=query.order,
+                key_type=str if query.sort == "title" else int,
+            )
+            keyset = sa.tuple_(sort_col, sessions.c.id)
+            bound_row = sa.tuple_(sa.literal(cursor.key), sa.literal(cursor.id))
+            page_conditions.append(keyset < bound_row if descending else keyset > bound_row)
+        ordering = (
+            (sort_col.desc(), sessions.c.id.desc())
+            if descending
+            else (sort_col.asc(), sessions.c.id.asc())
+        )
+        stmt = sa.select(sessions).where(*page_conditions).order_by(*ordering)
+        if query.offset:
+            stmt = stmt.offset(query.offset)
+        stmt = stmt.limit(query.limit + 1)
+
+        with self.read() as conn:
+            rows = conn.execute(stmt).mappings().all()
+            total = None
+            if query.include_total:
+                count = sa.select(sa.func.count()).select_from(sessions).where(*conditions)
+                total = conn.execute(count).scalar_one()
+        has_more = len(rows) > query.limit
+        items = [session_from_row(row) for row in rows[: query.limit]]
+        next_cursor = None
+        if has_more and items:
+            last = rows[query.limit - 1]
+            next_cursor = encode_cursor(
+                Cursor(sort=query.sort, order=query.order, key=last[query.sort], id=last["id"])
+            )
+        return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
+
+    def delete_user(self, tenant_id: str, user_id: str) -> UserErasure:
+        owned = sa.select(sessions.c.id).where(
+            sessions.c.tenant_id == tenant_id, sessions.c.user_id == user_id
+        )
+        counts: dict[str, int] = {}
+        with self.write() as conn:
+            for table in _CHILD_TABLES:
+                result = conn.execute(
+                    table.delete().where(
+                        table.c.tenant_id == tenant_id, table.c.session_id.in_(owned)
+                    )
+                )
+                counts[table.name] = result.rowcount
+            counts["memories"] = conn.execute(
+                memories.delete().where(
+                    memories.c.tenant_id == tenant_id, memories.c.user_id == user_id
+                )
+            ).rowcount
+            counts["sessions"] = conn.execute(
+                sessions.delete().where(
+                    sessions.c.tenant_id == tenant_id, sessions.c.user_id == user_id
+                )
+            ).rowcount
+        return UserErasure(
+            user_id=user_id,
+            sessions=counts["sessions"],
+            runs=counts["runs"],
+            messages=counts["messages"],
+            memories=counts["memories"],
+        )
+
+    def import_sessions(
+        self,
+        tenant_id: str,
+        bundles: list[SessionBundle],
+        *,
+        on_conflict: Literal["skip", "replace"] = "skip",
+    ) -> int:
+        """Write whole sessions as given, in one transaction; returns how many were written."""
+        if not bundles:
+            return 0
+        ids = [b.session.id for b in bundles]
+        with self.write() as conn:
+            existing = {
+                r[0]
+                for r in conn.execute(
+                    sa.select(sessions.c.id).where(
+                        sessions.c.tenant_id == tenant_id, sessions.c.id.in_(ids)
+                    )
+                )
+            }
+            if existing and on_conflict == "replace":
+                for table in (*_CHILD_TABLES, sessions):
+                    id_col = table.c.id if table is sessions else table.c.session_id
+                    conn.execute(
+                        table.delete().where(table.c.tenant_id == tenant_id, id_col.in_(existing))
+                    )
+                existing = set()
+            todo = [b for b in bundles if b.session.id not in existing]
+            if not todo:
+                return 0
+            conn.execute(
+                sessions.insert(),
+                [
+                    session_row(tenant_id, b.session)
+                    | {"last_seq": max((m.seq for m in b.messages), default=0)}
+                    for b in todo
+                ],
+            )
+            run_rows = [run_to_row(tenant_id, r) for b in todo for r in b.runs]
+            if run_rows:
+                conn.execute(runs.insert(), run_rows)
+            msg_rows = [message_to_row(tenant_id, m) for b in todo for m in b.messages]
+            if msg_rows:
+                conn.execute(messages.insert(), msg_rows)
+            ev_rows = [e for b in todo for m in b.messages for e in evidence_rows(tenant_id, m)]
+            if ev_rows:
+                conn.execute(evidence.insert(), ev_rows)
+        return len(todo)

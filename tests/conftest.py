@@ -1,0 +1,114 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when reachable), apps and clients.
+
+PostgreSQL: the URL comes from `CONVOSTORE_TEST_POSTGRES_URL`, else the local server at
+127.0.0.1:5432 (database `test`, user `postgres`). A fresh database is created for the run and
+dropped afterwards; tables are emptied between tests. With `CONVOSTORE_TEST_REQUIRE_POSTGRES=1`
+(as CI sets) an unreachable server fails the run instead of skipping the PostgreSQL cases.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from convostore.auth import KeyService
+from convostore.config import Settings
+from convostore.server import create_app
+from convostore.storage import SqlStore, open_store
+from convostore.storage.tables import metadata
+
+DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never see the machine's CONVOSTORE_* settings, and run in a temp directory."""
+    for name in list(os.environ):
+        if name.startswith("CONVOSTORE_") and not name.startswith("CONVOSTORE_TEST_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+def _pg_admin_url() -> str:
+    return os.environ.get("CONVOSTORE_TEST_POSTGRES_URL", DEFAULT_PG_ADMIN_URL)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test run, migrated once, dropped at the end."""
+    admin_url = sa.make_url(_pg_admin_url())
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        admin.dispose()
+        if os.environ.get("CONVOSTORE_TEST_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc.__class__.__name__}")
+    name = f"convostore_test_{os.getpid()}_{secrets.token_hex(3)}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    try:
+        open_store(url).close()  # migrate once
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _truncate(store: SqlStore) -> None:
+    names = ", ".join(t.name for t in metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {names}"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for each backend; each test gets an empty database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'convostore.db'}"
+    url: str = request.getfixturevalue("postgres_url")
+    store = open_store(url, migrate=False)
+    try:
+        _truncate(store)
+    finally:
+        store.close()
+    return url
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[SqlStore]:
+    opened = open_store(database_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def client(settings: Settings, store: SqlStore) -> Iterator[TestClient]:
+    """An in-process client in open mode (no keys yet): requests run as the default tenant."""
+    with TestClient(create_app(settings, store=store)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys(store: SqlStore) -> KeyService:
+    return KeyService(store)
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
