@@ -28,8 +28,9 @@ class MemoriesPart(SqlBase):
                 self.insert(memories)
                 .values(**memory_to_row(tenant_id, memory))
                 .on_conflict_do_nothing(index_elements=["tenant_id", "id"])
-            )
-            if done.rowcount == 0:
+                .returning(memories.c.id)
+            ).first()
+            if done is None:
                 raise Conflict(f"memory {memory.id!r} already exists", param="id")
         return memory
 

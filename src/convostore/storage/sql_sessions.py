@@ -103,8 +103,9 @@ class SessionsPart(SqlBase):
                 self.insert(sessions)
                 .values(**row)
                 .on_conflict_do_nothing(index_elements=["tenant_id", "id"])
-            )
-            if inserted.rowcount == 0:
+                .returning(sessions.c.id)
+            ).first()
+            if inserted is None:
                 raise Conflict(f"session {session_id!r} already exists", param="id")
         return session_from_row(row)
 
