@@ -1,0 +1,298 @@
+"""The storage contract, run against every backend (SQLite always, PostgreSQL when reachable)."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from convostore.errors import Conflict, NotFound
+from convostore.ids import utcnow
+from convostore.models import (
+    ApiKey,
+    Memory,
+    MemoryQuery,
+    Message,
+    MessageQuery,
+    NewMessage,
+    NewRun,
+    NewSession,
+    Run,
+    RunQuery,
+    Session,
+    SessionQuery,
+)
+from convostore.storage import AppendRequest, IdempotencyClaim, SessionBundle, SqlStore
+
+T = "tenant-a"
+
+
+def _user(content: str, **kw: object) -> NewMessage:
+    return NewMessage.model_validate({"role": "user", "content": content, **kw})
+
+
+def test_migrate_is_idempotent_and_ping_works(store: SqlStore) -> None:
+    assert store.migrate() == store.migrate()
+    assert store.ping() is True
+
+
+def test_create_get_update_delete_session(store: SqlStore) -> None:
+    created = store.create_session(T, NewSession(user_id="u", title="t"), session_id="s1")
+    assert created.id == "s1" and created.user_id == "u" and created.title == "t"
+    with pytest.raises(Conflict):
+        store.create_session(T, NewSession(), session_id="s1")
+    assert store.get_session(T, "s1") == created
+    assert store.get_session("tenant-b", "s1") is None
+    assert store.get_session(T, "s1", scope_user="other") is None
+    updated = store.update_session(T, "s1", {"title": "new", "state": {"a": 1}})
+    assert updated is not None and updated.title == "new" and updated.state == {"a": 1}
+    assert updated.updated_at >= created.updated_at
+    assert store.get_session(T, "s1") == updated
+    assert store.update_session(T, "s1", {"title": "x"}, scope_user="other") is None
+    assert store.delete_sessions(T, ["s1", "missing"], scope_user="other") == 0
+    assert store.delete_sessions(T, ["s1", "missing"]) == 1
+    assert store.get_session(T, "s1") is None
+
+
+def test_append_assigns_dense_seq_and_rolls_up(store: SqlStore) -> None:
+    store.create_session(T, NewSession(), session_id="s")
+    first = store.append(T, AppendRequest("s", [_user("hello", metrics={"total_tokens": 2})]))
+    second = store.append(
+        T,
+        AppendRequest(
+            "s",
+            [
+                NewMessage(
+                    role="assistant", content="a", metrics={"total_tokens": 3, "duration": 1.5}
+                ),
+                _user("again"),
+            ],
+        ),
+    )
+    assert [m.seq for m in first.messages + second.messages] == [1, 2, 3]
+    session = store.get_session(T, "s")
+    assert session is not None
+    assert session.message_count == 3
+    assert session.title == "hello"
+    assert session.metrics == {"total_tokens": 5}  # durations are not additive
+    page = store.list_messages(T, "s", MessageQuery(limit=2))
+    assert page is not None and [m.seq for m in page.items] == [1, 2] and page.has_more
+    assert store.list_messages(T, "nope", MessageQuery()) is None
+
+
+def test_append_to_missing_or_foreign_session(store: SqlStore) -> None:
+    with pytest.raises(NotFound):
+        store.append(T, AppendRequest("nope", [_user("x")]))
+    store.create_session(T, NewSession(user_id="bob"), session_id="b")
+    with pytest.raises(NotFound):
+        store.append(T, AppendRequest("b", [_user("x")], scope_user="alice"))
+    made = store.append(T, AppendRequest("c", [_user("x")], create=NewSession(user_id="carol")))
+    assert made.messages[0].seq == 1
+    session = store.get_session(T, "c")
+    assert session is not None and session.user_id == "carol"
+
+
+def test_idempotency_claims(store: SqlStore) -> None:
+    store.create_session(T, NewSession(), session_id="s")
+    claim = IdempotencyClaim(key="k", scope="messages:s", request_hash="h1")
+    first = store.append(T, AppendRequest("s", [_user("x")], idempotency=claim))
+    again = store.append(T, AppendRequest("s", [_user("x")], idempotency=claim))
+    assert again.replayed and not first.replayed
+    assert again.messages == first.messages
+    with pytest.raises(Conflict):
+        other = IdempotencyClaim(key="k", scope="messages:s", request_hash="h2")
+        store.append(T, AppendRequest("s", [_user("y")], idempotency=other))
+    # the same key in another tenant is another key
+    store.create_session("tenant-b", NewSession(), session_id="s")
+    assert not store.append(
+        "tenant-b", AppendRequest("s", [_user("x")], idempotency=claim)
+    ).replayed
+    session = store.get_session(T, "s")
+    assert session is not None and session.message_count == 1
+
+
+def test_concurrent_appends_keep_seq_dense(store: SqlStore) -> None:
+    store.create_session(T, NewSession(), session_id="hot")
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(25):
+                store.append(
+                    T, AppendRequest("hot", [_user(f"{n}-{i}", metrics={"total_tokens": 1})])
+                )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    page = store.list_messages(T, "hot", MessageQuery(limit=1000))
+    assert page is not None
+    assert [m.seq for m in page.items] == list(range(1, 201))
+    assert len({m.content for m in page.items}) == 200
+    session = store.get_session(T, "hot")
+    assert session is not None and session.message_count == 200
+    assert session.metrics == {"total_tokens": 200}
+
+
+def test_runs(store: SqlStore) -> None:
+    store.create_session(T, NewSession(component_id="agent-1"), session_id="s")
+    appended = store.append(
+        T,
+        AppendRequest(
+            "s",
+            [_user("q"), NewMessage(role="assistant", content="a", metrics={"total_tokens": 9})],
+            run=NewRun(id="r1", input="q", content={"answer": "a"}),
+        ),
+    )
+    assert appended.run is not None and appended.run.metrics == {"total_tokens": 9}
+    assert appended.run.component_id == "agent-1"
+    store.append(T, AppendRequest("s", [], run=NewRun(id="r2", status="ERROR", metrics={})))
+    runs = store.list_runs(T, "s", RunQuery())
+    assert runs is not None and [r.id for r in runs] == ["r1", "r2"] and runs[0].index == 0
+    assert runs[0].content == {"answer": "a"}
+    errored = store.list_runs(T, "s", RunQuery(statuses=["error"]))
+    assert errored is not None and [r.id for r in errored] == ["r2"]
+    assert store.get_run(T, "s", "r1") == runs[0]
+    assert store.get_run(T, "s", "zzz") is None
+    assert store.list_runs(T, "nope", RunQuery()) is None
+    with pytest.raises(Conflict):
+        store.append(T, AppendRequest("s", [], run=NewRun(id="r1")))
+    messages = store.list_messages(T, "s", MessageQuery(run_ids=["r1"]))
+    assert messages is not None and [m.run_id for m in messages.items] == ["r1", "r1"]
+    session = store.get_session(T, "s")
+    assert session is not None and session.run_count == 2 and session.metrics == {"total_tokens": 9}
+
+
+def _bundle(i: int, base: datetime) -> SessionBundle:
+    when = base + timedelta(minutes=i)
+    session = Session(
+        id=f"imp{i}",
+        user_id="u",
+        type="agent",
+        title=f"imported {i}",
+        message_count=2,
+        run_count=1,
+        metrics={"total_tokens": 4},
+        created_at=when,
+        updated_at=when,
+    )
+    run = Run(
+        session_id=session.id,
+        id=f"run{i}",
+        index=0,
+        user_id="u",
+        status="COMPLETED",
+        created_at=when,
+        updated_at=when,
+    )
+    messages = [
+        Message(
+            session_id=session.id, seq=s, id=f"m{i}-{s}", role="user", content="c", created_at=when
+        )
+        for s in (1, 2)
+    ]
+    return SessionBundle(session=session, runs=[run], messages=messages)
+
+
+def test_import_sessions_skip_and_replace(store: SqlStore) -> None:
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    bundles = [_bundle(i, base) for i in range(5)]
+    assert store.import_sessions(T, bundles) == 5
+    assert store.import_sessions(T, bundles) == 0
+    assert store.import_sessions(T, bundles[:2], on_conflict="replace") == 2
+    page = store.list_sessions(T, SessionQuery(include_total=True, sort="created_at", order="asc"))
+    assert page.total == 5 and page.items[0].created_at == base
+    appended = store.append(T, AppendRequest("imp0", [_user("next")]))
+    assert appended.messages[0].seq == 3
+
+
+def test_list_sessions_offset_and_total(store: SqlStore) -> None:
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    store.import_sessions(T, [_bundle(i, base) for i in range(7)])
+    page = store.list_sessions(
+        T, SessionQuery(sort="created_at", limit=3, offset=3, include_total=True)
+    )
+    assert [s.id for s in page.items] == ["imp3", "imp2", "imp1"]
+    assert page.total == 7 and page.has_more
+    last = store.list_sessions(T, SessionQuery(sort="created_at", limit=3, offset=6))
+    assert [s.id for s in last.items] == ["imp0"] and not last.has_more
+    assert store.list_sessions("other", SessionQuery(include_total=True)).total == 0
+
+
+def test_delete_user(store: SqlStore) -> None:
+    store.append(T, AppendRequest("a", [_user("x")], create=NewSession(user_id="ann")))
+    store.append(T, AppendRequest("b", [_user("x")], create=NewSession(user_id="ben")))
+    now = utcnow()
+    store.create_memory(
+        T, Memory(id="m", user_id="ann", memory="m", created_at=now, updated_at=now)
+    )
+    erased = store.delete_user(T, "ann")
+    assert (erased.sessions, erased.messages, erased.memories) == (1, 1, 1)
+    assert store.get_session(T, "a") is None and store.get_session(T, "b") is not None
+
+
+def test_memories(store: SqlStore) -> None:
+    now = utcnow()
+    for i, (user, topics) in enumerate(
+        [("ann", ["food"]), ("ann", ["travel", "food"]), ("ben", ["work"])]
+    ):
+        store.create_memory(
+            T,
+            Memory(
+                id=f"m{i}",
+                user_id=user,
+                memory=f"fact {i} about 50%",
+                topics=topics,
+                created_at=now + timedelta(seconds=i),
+                updated_at=now + timedelta(seconds=i),
+            ),
+        )
+    with pytest.raises(Conflict):
+        store.create_memory(
+            T, Memory(id="m0", user_id="x", memory="y", created_at=now, updated_at=now)
+        )
+    got = store.get_memory(T, "m1")
+    assert got is not None and got.topics == ["travel", "food"]
+    assert store.get_memory(T, "m1", scope_user="ben") is None
+    page = store.list_memories(T, MemoryQuery(user_id="ann"))
+    assert [m.id for m in page.items] == ["m1", "m0"]
+    assert [m.id for m in store.list_memories(T, MemoryQuery(topics=["food"])).items] == [
+        "m1",
+        "m0",
+    ]
+    assert [m.id for m in store.list_memories(T, MemoryQuery(search="FACT 2")).items] == ["m2"]
+    assert store.list_memories(T, MemoryQuery(search="%_")).items == []
+    paged = store.list_memories(T, MemoryQuery(limit=2, include_total=True))
+    assert paged.total == 3 and paged.next_cursor
+    rest = store.list_memories(T, MemoryQuery(limit=2, after=paged.next_cursor))
+    assert [m.id for m in rest.items] == ["m0"]
+    assert store.memory_topics(T) == ["food", "travel", "work"]
+    assert store.memory_topics(T, user_id="ben") == ["work"]
+    stats, total = store.user_memory_stats(T, user_id=None, limit=10, offset=0)
+    assert total == 2 and [(s.user_id, s.total_memories) for s in stats] == [("ben", 1), ("ann", 2)]
+    assert got is not None
+    replaced = store.replace_memory(T, got.model_copy(update={"memory": "changed", "topics": []}))
+    assert replaced is not None and replaced.memory == "changed" and replaced.topics == []
+    assert store.delete_memories(T, ["m0", "m1"], scope_user="ben") == 0
+    assert store.delete_memories(T, ["m0", "m1"]) == 2
+
+
+def test_keys(store: SqlStore) -> None:
+    assert store.has_active_keys() is False
+    record = ApiKey(id="k1", tenant_id="acme", role="read", created_at=utcnow())
+    store.create_key(record, "hash")
+    assert store.has_active_keys() is True
+    found = store.find_key("k1")
+    assert found is not None and found[0] == record and found[1] == "hash"
+    assert [k.id for k in store.list_keys("acme")] == ["k1"]
+    assert store.list_keys("other") == []
+    assert store.revoke_key("other", "k1") is None
+    revoked = store.revoke_key("acme", "k1")
+    assert revoked is not None and revoked.revoked_at is not None
+    assert store.has_active_keys() is False
