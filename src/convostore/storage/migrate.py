@@ -1,8 +1,8 @@
 """Applying the Alembic migrations that ship inside the package.
 
-`upgrade(engine)` brings any database to the newest schema. On PostgreSQL an advisory lock makes
-concurrent starts of several server processes safe: one migrates, the others wait and find nothing
-left to do.
+`upgrade(engine)` brings any database to the newest schema. Concurrent starts of several server
+processes are safe: on PostgreSQL an advisory lock, on SQLite `BEGIN IMMEDIATE`, lets one migrate
+while the others wait and then find nothing left to do.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+
+from convostore.storage.engine import WRITE_OPTION
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK_ID = 7_405_117_331  # an arbitrary constant naming "convostore migrations"
@@ -44,6 +46,8 @@ def upgrade(engine: sa.Engine) -> str:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_lock(:id)"), {"id": _PG_LOCK_ID})
             conn.commit()
+        else:  # SQLite: take the write lock first, so two starting processes migrate in turn
+            conn.execution_options(**{WRITE_OPTION: True})
         try:
             command.upgrade(_config(conn), "head")
             conn.commit()
