@@ -1,0 +1,57 @@
+"""Production settings of the database layer: timeouts, pool, start-up retry, health."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from convostore.config import Settings
+from convostore.errors import Unavailable
+from convostore.server import create_app
+from convostore.storage import open_store
+
+
+def test_postgres_statement_timeout_and_pool_size(postgres_url: str) -> None:
+    store = open_store(postgres_url, pool_size=3, statement_timeout_ms=1234, migrate=False)
+    try:
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("SHOW statement_timeout")).scalar() == "1234ms"
+        assert store.engine.pool.size() == 3  # type: ignore[attr-defined]
+    finally:
+        store.close()
+
+
+def test_unreachable_database_fails_after_retries_with_one_clear_line() -> None:
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as caught:
+        open_store(
+            "postgresql+psycopg://nobody@127.0.0.1:1/none",
+            connect_retries=2,
+            connect_retry_interval_s=0.1,
+        )
+    assert time.monotonic() - started >= 0.2
+    message = caught.value.message
+    assert message.startswith(
+        "cannot reach the database at postgresql+psycopg://nobody@127.0.0.1:1/none"
+    )
+    assert "\n" not in message
+
+
+def test_health_says_when_the_database_is_gone(settings: Settings) -> None:
+    app = create_app(settings)
+    with TestClient(app) as client:
+        assert client.get("/v1/health").json()["database"] == "ok"
+        app.state.ctx.store.close()
+        app.state.ctx.store.engine.dispose()
+        original = app.state.ctx.store.engine.url
+        app.state.ctx.store.engine = sa.create_engine(
+            "postgresql+psycopg://nobody@127.0.0.1:1/none"
+            if original.get_backend_name() == "postgresql"
+            else "sqlite:////nonexistent-dir/x.db"
+        )
+        response = client.get("/v1/health")
+        assert response.status_code == 503
+        assert response.json()["database"] == "unreachable"
