@@ -6,6 +6,45 @@ Importing this package loads only the SDK (httpx and pydantic). The server lives
 
 from __future__ import annotations
 
+from convostore.client import (
+    AsyncClient,
+    AuthenticationError,
+    BadRequestError,
+    Client,
+    ConflictError,
+    ConvostoreAPIError,
+    ConvostoreClientError,
+    ConvostoreConnectionError,
+    ConvostoreTimeoutError,
+    InternalServerError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServiceUnavailableError,
+    UnexpectedResponseError,
+    UnprocessableEntityError,
+)
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "Client",
+    "ConflictError",
+    "ConvostoreAPIError",
+    "ConvostoreClientError",
+    "ConvostoreConnectionError",
+    "ConvostoreTimeoutError",
+    "InternalServerError",
+    "NotFoundError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServiceUnavailableError",
+    "UnexpectedResponseError",
+    "UnprocessableEntityError",
+    "__version__",
+]
