@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
+from convostore.components import Component
 from convostore.models import (
     ApiKey,
     Memory,
@@ -24,6 +25,7 @@ from convostore.models import (
     RunQuery,
     Session,
     SessionQuery,
+    SessionType,
     UserErasure,
     UserMemoryStats,
 )
@@ -153,3 +155,13 @@ class Store(Protocol):
     def user_memory_stats(
         self, tenant_id: str, *, user_id: str | None, limit: int, offset: int
     ) -> tuple[list[UserMemoryStats], int]: ...
+
+    # components named by sessions
+    def list_components(
+        self,
+        tenant_id: str,
+        component_type: SessionType,
+        *,
+        user_id: str | None = None,
+        limit: int = 500,
+    ) -> list[Component]: ...

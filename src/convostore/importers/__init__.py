@@ -1,0 +1,1 @@
+"""Importers: read another system's saved conversations into convostore sessions."""

@@ -1,0 +1,1 @@
+"""Compatibility APIs: other services' wire formats served over the same SessionService."""

@@ -1,0 +1,31 @@
+"""Agno AgentOS compatibility: root-mounted `/sessions`, `/memories`, `/health`, `/config`,
+`/agents` and `/teams`, so Agno's own clients work against convostore by changing the base URL.
+
+Each module is a thin router over `SessionService`; the `*_map` modules are the pure mapping
+between convostore's values and Agno's JSON. Errors are `{"detail": ...}` (see `errors`).
+"""
+
+from fastapi import APIRouter
+
+from convostore.server.compat.agno import memories, meta, runs, sessions
+from convostore.server.compat.agno.errors import agno_error
+
+# Path prefixes whose errors are rendered the AgentOS way.
+PREFIXES = (
+    "/sessions",
+    "/memories",
+    "/memory_topics",
+    "/user_memory_stats",
+    "/health",
+    "/config",
+    "/agents",
+    "/teams",
+)
+
+router = APIRouter()
+router.include_router(sessions.router)
+router.include_router(runs.router)
+router.include_router(memories.router)
+router.include_router(meta.router)
+
+__all__ = ["PREFIXES", "agno_error", "router"]

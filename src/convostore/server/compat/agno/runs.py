@@ -1,0 +1,139 @@
+"""`/sessions/{id}/runs`, `/run-previews` and `/runs/{run_id}`: a session's runs, AgentOS-style."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from convostore.errors import NotFound
+from convostore.models import Message, Run, RunQuery, Session, SessionType
+from convostore.server.compat.agno.access import Target, session_target
+from convostore.server.compat.agno.errors import bad_request, not_found
+from convostore.server.compat.agno.reading import all_messages
+from convostore.server.compat.agno.runs_map import (
+    RUN_STATUSES,
+    run_messages,
+    to_run,
+    to_run_preview,
+    to_session_run,
+)
+from convostore.server.responses import JSONResponse
+
+router = APIRouter(tags=["Sessions"])
+Agno = Annotated[Target, Depends(session_target)]
+TypeParam = Annotated[SessionType | None, Query(alias="type")]
+Statuses = Annotated[list[str] | None, Query()]
+
+
+def _session(target: Target, session_id: str, user_id: str | None) -> Session:
+    try:
+        return target.service.get_session(target.for_user(user_id), session_id)
+    except NotFound:
+        raise not_found(f"Session with ID {session_id} not found") from None
+
+
+def _query(after: int | None, before: int | None, status: list[str] | None) -> RunQuery:
+    """Inclusive epoch-second bounds and a case-insensitive status list (400 on unknown ones)."""
+    wanted = sorted({s.upper() for s in status}) if status else None
+    unknown = [s for s in wanted or () if s not in RUN_STATUSES]
+    if unknown:
+        raise bad_request(
+            f"Invalid status value(s) {unknown}; expected one of {sorted(RUN_STATUSES)}"
+        )
+    return RunQuery(
+        created_after=datetime.fromtimestamp(after, UTC) if after is not None else None,
+        created_before=(
+            datetime.fromtimestamp(before, UTC) + timedelta(microseconds=999_999)
+            if before is not None
+            else None
+        ),
+        statuses=wanted,
+    )
+
+
+def _runs(
+    target: Target,
+    session_id: str,
+    user_id: str | None,
+    after: int | None,
+    before: int | None,
+    status: list[str] | None,
+) -> tuple[Session, list[Run], list[Message]]:
+    query = _query(after, before, status)
+    session = _session(target, session_id, user_id)
+    principal = target.for_user(user_id)
+    runs = target.service.list_runs(principal, session_id, query) if session.run_count else []
+    messages = all_messages(target.service, principal, session_id) if runs else []
+    return session, runs, messages
+
+
+@router.get(
+    "/sessions/{session_id}/runs", operation_id="get_session_runs", summary="Get Session Runs"
+)
+def get_session_runs(
+    target: Agno,
+    session_id: str,
+    session_type: TypeParam = None,
+    user_id: str | None = None,
+    created_after: int | None = None,
+    created_before: int | None = None,
+    status: Statuses = None,
+    db_id: str | None = None,
+    table: str | None = None,
+) -> JSONResponse:
+    session, runs, messages = _runs(
+        target, session_id, user_id, created_after, created_before, status
+    )
+    kind = session_type or session.type
+    body = [to_session_run(r, run_messages(messages, r.id), session, kind) for r in runs]
+    return JSONResponse([b for b in body if b is not None])
+
+
+@router.get(
+    "/sessions/{session_id}/run-previews",
+    operation_id="get_session_run_previews",
+    summary="Get Session Run Previews",
+)
+def get_session_run_previews(
+    target: Agno,
+    session_id: str,
+    session_type: TypeParam = None,
+    user_id: str | None = None,
+    created_after: int | None = None,
+    created_before: int | None = None,
+    status: Statuses = None,
+    db_id: str | None = None,
+    table: str | None = None,
+) -> JSONResponse:
+    session, runs, messages = _runs(
+        target, session_id, user_id, created_after, created_before, status
+    )
+    return JSONResponse([to_run_preview(r, run_messages(messages, r.id), session) for r in runs])
+
+
+@router.get(
+    "/sessions/{session_id}/runs/{run_id}",
+    operation_id="get_session_run",
+    summary="Get Run by ID",
+)
+def get_session_run(
+    target: Agno,
+    session_id: str,
+    run_id: str,
+    session_type: TypeParam = None,
+    user_id: str | None = None,
+    db_id: str | None = None,
+    table: str | None = None,
+) -> JSONResponse:
+    session = _session(target, session_id, user_id)
+    if session.run_count == 0:
+        raise not_found(f"Session with ID {session_id} has no runs")
+    principal = target.for_user(user_id)
+    try:
+        run = target.service.get_run(principal, session_id, run_id)
+    except NotFound:
+        raise not_found(f"Run with ID {run_id} not found in session {session_id}") from None
+    messages = run_messages(all_messages(target.service, principal, session_id), run_id)
+    return JSONResponse(to_run(run, messages, session))

@@ -1,0 +1,268 @@
+"""Agno sessions to and from convostore sessions.
+
+The mapping: `session_id` is the id; `session_name` the title (explicit or derived, so it can be
+listed and searched without reading runs); `session_state` the state; `metadata` the metadata;
+`summary` the Summary; `agent_data`/`team_data`/`workflow_data` the component data;
+`agent_id`/`team_id`/`workflow_id` the component id with the session type; `session_metrics` the
+metrics (numeric counters in `metrics`, nested parts such as `details` in
+`extra["session_metrics"]`); any other `session_data` key stays in `extra`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from convostore.errors import InvalidRequest
+from convostore.models import JSONObject, NewSession, Session, SessionPatch, SessionType, Summary
+from convostore.server.compat.agno.wire import from_epoch, iso_z, split_metrics, without_nulls
+
+COMPONENT_KEYS: dict[str, str] = {"agent": "agent_id", "team": "team_id", "workflow": "workflow_id"}
+DATA_KEYS: dict[str, str] = {
+    "agent": "agent_data",
+    "team": "team_data",
+    "workflow": "workflow_data",
+}
+# Keys of `session_data` that map to convostore columns; the rest is kept in `extra`.
+_SESSION_DATA_OWN = ("session_name", "session_state", "session_metrics")
+_METRICS_REST = "session_metrics"
+
+
+# --- to Agno ----------------------------------------------------------------------------------
+
+
+def to_agno_summary(summary: Summary | None) -> JSONObject | None:
+    """`SessionSummary.to_dict`: `{summary, topics?, updated_at?}` with a naive ISO time."""
+    if summary is None:
+        return None
+    body: JSONObject = {"summary": summary.text}
+    if summary.topics:
+        body["topics"] = summary.topics
+    if summary.updated_at is not None:
+        value = summary.updated_at
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        body["updated_at"] = value.isoformat()
+    body.update(summary.extra)
+    return body
+
+
+def session_metrics(session: Session) -> JSONObject | None:
+    """`session_data.session_metrics`, or None when the session has no `session_data` at all."""
+    rest = (session.extra or {}).get(_METRICS_REST)
+    metrics: JSONObject = {**session.metrics, **(rest if isinstance(rest, dict) else {})}
+    if metrics:
+        return metrics
+    has_data = bool(session.title) or session.state is not None or _extra_data(session)
+    return {} if has_data else None
+
+
+def _extra_data(session: Session) -> JSONObject:
+    return {k: v for k, v in (session.extra or {}).items() if k != _METRICS_REST}
+
+
+def session_data(session: Session) -> JSONObject | None:
+    """The whole Agno `session_data` dict, as the workflow detail shows it."""
+    data: JSONObject = dict(_extra_data(session))
+    if session.title:
+        data["session_name"] = session.title
+    if session.state is not None:
+        data["session_state"] = session.state
+    metrics = session_metrics(session)
+    if metrics:
+        data["session_metrics"] = metrics
+    return data or None
+
+
+def _total_tokens(metrics: JSONObject | None) -> Any:
+    return metrics.get("total_tokens") if metrics else None
+
+
+def _metadata(session: Session) -> Any:
+    metadata = session.metadata
+    if session.type != "agent" or not isinstance(session.component_data, dict):
+        return metadata
+    sdk = session.component_data.get("sdk") or session.component_data.get("framework")
+    if isinstance(sdk, str) and sdk:
+        return {**(metadata or {}), "sdk": sdk}
+    return metadata
+
+
+def component_id(session: Session, *, fallback: str | None = "") -> str | None:
+    """The component id; `""` when unknown, so Agno clients can still tell the session's type."""
+    return session.component_id if session.component_id is not None else fallback
+
+
+def to_session_item(session: Session) -> JSONObject:
+    """`SessionSchema` (a list item), nulls left out; it always names its component."""
+    metrics = session_metrics(session)
+    body: JSONObject = {
+        "session_id": session.id,
+        "session_name": session.title,
+        "session_state": session.state,
+        "created_at": iso_z(session.created_at),
+        "updated_at": iso_z(session.updated_at),
+        "session_type": session.type,
+        "user_id": session.user_id,
+        COMPONENT_KEYS[session.type]: component_id(session),
+        "session_summary": to_agno_summary(session.summary),
+        "metrics": metrics or None,
+        "total_tokens": _total_tokens(metrics),
+        "metadata": _metadata(session),
+    }
+    return without_nulls(body)
+
+
+def to_session_detail(
+    session: Session,
+    chat: list[JSONObject],
+    *,
+    as_type: str | None = None,
+    with_nulls: bool = False,
+    fallback_component: str | None = "",
+) -> JSONObject:
+    """The detail schema of `as_type` (default: the session's type).
+
+    GET and POST leave nulls out; rename and PATCH send every key.
+    """
+    kind = as_type or session.type
+    metrics = session_metrics(session)
+    created = iso_z(session.created_at)
+    updated = iso_z(session.updated_at) or created
+    cid = component_id(session, fallback=fallback_component)
+    body: JSONObject
+    if kind == "agent":
+        body = {
+            "user_id": session.user_id,
+            "agent_session_id": session.id,
+            "session_id": session.id,
+            "session_name": session.title,
+            "session_summary": to_agno_summary(session.summary),
+            "session_state": session.state,
+            "agent_id": cid,
+            "total_tokens": _total_tokens(metrics),
+            "agent_data": session.component_data,
+            "metrics": metrics,
+            "metadata": _metadata(session),
+            "chat_history": chat,
+            "created_at": created,
+            "updated_at": updated,
+        }
+    elif kind == "team":
+        body = {
+            "session_id": session.id,
+            "session_name": session.title,
+            "user_id": session.user_id,
+            "team_id": cid,
+            "session_summary": to_agno_summary(session.summary),
+            "session_state": session.state,
+            "metrics": metrics,
+            "team_data": session.component_data,
+            "metadata": session.metadata,
+            "chat_history": chat,
+            "created_at": created,
+            "updated_at": updated,
+            "total_tokens": _total_tokens(metrics),
+        }
+    else:
+        data = session.component_data
+        body = {
+            "user_id": session.user_id,
+            "workflow_id": cid,
+            "workflow_name": data.get("name") if isinstance(data, dict) else None,
+            "session_id": session.id,
+            "session_name": session.title,
+            "session_data": session_data(session),
+            "session_state": session.state,
+            "workflow_data": data,
+            "metadata": session.metadata,
+            "created_at": created,
+            "updated_at": updated,
+        }
+    return body if with_nulls else without_nulls(body)
+
+
+# --- from Agno --------------------------------------------------------------------------------
+
+
+def summary_from_agno(raw: Any) -> Summary:
+    """An Agno summary dict: `summary` is required, `topics` and `updated_at` (ISO) optional."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("summary"), str):
+        raise InvalidRequest("summary must be an object with a string 'summary'", param="summary")
+    topics = raw.get("topics") or []
+    if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
+        raise InvalidRequest("summary.topics must be a list of strings", param="summary")
+    updated: datetime | None = None
+    if raw.get("updated_at") is not None:
+        try:
+            updated = datetime.fromisoformat(str(raw["updated_at"]).replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidRequest(
+                "summary.updated_at must be an ISO-8601 time", param="summary"
+            ) from None
+    extra = {k: v for k, v in raw.items() if k not in ("summary", "topics", "updated_at")}
+    return Summary(text=raw["summary"], topics=topics, updated_at=updated, extra=extra)
+
+
+def new_session_from_create(
+    body: JSONObject, session_type: SessionType, *, user_id: str | None
+) -> NewSession:
+    """`CreateSessionRequest` as a new session of `session_type`."""
+    key = COMPONENT_KEYS[session_type]
+    cid = body.get(key) or next((body[k] for k in COMPONENT_KEYS.values() if body.get(k)), None)
+    return NewSession(
+        id=body.get("session_id") or None,
+        user_id=user_id,
+        type=session_type,
+        component_id=cid,
+        title=body.get("session_name"),
+        state=body.get("session_state"),
+        metadata=body.get("metadata"),
+    )
+
+
+def patch_from_update(body: JSONObject) -> SessionPatch:
+    """`UpdateSessionRequest`: only the fields sent (and not null) change; state is replaced."""
+    fields: dict[str, Any] = {}
+    if body.get("session_name") is not None:
+        fields["title"] = body["session_name"]
+    if body.get("session_state") is not None:
+        fields["state"] = body["session_state"]
+    if body.get("metadata") is not None:
+        fields["metadata"] = body["metadata"]
+    if body.get("summary") is not None:
+        fields["summary"] = summary_from_agno(body["summary"])
+    return SessionPatch(**fields)
+
+
+def session_from_agno_row(row: JSONObject) -> tuple[NewSession, JSONObject]:
+    """An `agno_sessions` row as a new session, plus the raw session_metrics to keep.
+
+    Used by the importer: ids, owner, timestamps and every JSON column are carried over.
+    """
+    kind = str(row.get("session_type") or "")
+    if kind not in COMPONENT_KEYS:
+        kind = next((k for k, key in COMPONENT_KEYS.items() if row.get(key)), "agent")
+    data = row.get("session_data") or {}
+    data = data if isinstance(data, dict) else {}
+    extra = {k: v for k, v in data.items() if k not in _SESSION_DATA_OWN}
+    _, rest = split_metrics(data.get("session_metrics"))
+    if rest:
+        extra[_METRICS_REST] = rest
+    summary = row.get("summary")
+    component_data = row.get(DATA_KEYS[kind])
+    new = NewSession(
+        id=str(row["session_id"]),
+        user_id=row.get("user_id") or None,
+        type=kind,
+        component_id=row.get(COMPONENT_KEYS[kind]) or None,
+        title=data.get("session_name") or None,
+        summary=summary_from_agno(summary) if isinstance(summary, dict) else None,
+        state=data.get("session_state") if isinstance(data.get("session_state"), dict) else None,
+        metadata=row.get("metadata") if isinstance(row.get("metadata"), dict) else None,
+        component_data=component_data if isinstance(component_data, dict) else None,
+        extra=extra or None,
+        created_at=from_epoch(row.get("created_at")),
+    )
+    metrics = data.get("session_metrics")
+    return new, metrics if isinstance(metrics, dict) else {}
