@@ -1,5 +1,23 @@
-"""The HTTP server: `create_app(settings)` builds the ASGI app."""
+"""The HTTP server: `create_app(settings)` builds the ASGI app.
 
-from convostore.server.app import create_app
+The app module is imported on first use, not with this package, so pure modules that live under
+`server/` (the compatibility layers' mapping functions, used by the importers too) can be imported
+without pulling in every router.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from convostore.server.app import create_app
 
 __all__ = ["create_app"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "create_app":
+        from convostore.server.app import create_app
+
+        return create_app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

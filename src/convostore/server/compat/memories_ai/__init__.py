@@ -1,7 +1,5 @@
-"""The memories.ai compatible API (`/serve/api/...`) and the native import endpoint behind it."""
+"""The memories.ai compatible API (`/serve/api/...`) and the native import endpoint behind it.
 
-from convostore.server.compat.memories_ai.envelope import render_error
-from convostore.server.compat.memories_ai.import_router import router as import_router
-from convostore.server.compat.memories_ai.router import router
-
-__all__ = ["import_router", "render_error", "router"]
+`router` and `import_router` are the HTTP side; `mapping` holds the pure translation functions that
+the importer shares. Import the submodules you need: this package imports nothing on its own.
+"""
