@@ -1,0 +1,47 @@
+"""`convostore db migrate|status`: prepare a database without starting a server."""
+
+from __future__ import annotations
+
+import click
+
+from convostore.cli.common import cli_store, database_option, echo_json, handles_errors, json_option
+from convostore.storage.migrate import current_revision, head_revision
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema: migrate to the newest revision, or show where it stands."""
+
+
+@db_group.command("migrate")
+@database_option
+@json_option
+@handles_errors
+def migrate(database: str, as_json: bool) -> None:
+    """Bring the database to the newest schema (safe to run again)."""
+    with cli_store(database, migrate=False) as store:
+        before = current_revision(store.engine)
+        after = store.migrate()
+    if as_json:
+        echo_json({"previous": before, "revision": after})
+    elif before == after:
+        click.echo(f"Database already at revision {after}.")
+    else:
+        click.echo(f"Database migrated from {before or 'empty'} to revision {after}.")
+
+
+@db_group.command("status")
+@database_option
+@json_option
+@handles_errors
+def status(database: str, as_json: bool) -> None:
+    """Show the database's schema revision and the newest one this version knows."""
+    with cli_store(database, migrate=False) as store:
+        current = current_revision(store.engine)
+    head = head_revision()
+    if as_json:
+        echo_json({"current": current, "head": head, "up_to_date": current == head})
+        return
+    click.echo(f"current  {current or '(empty database)'}")
+    click.echo(f"head     {head}")
+    click.echo("up to date" if current == head else "run `convostore db migrate` to upgrade")
