@@ -25,7 +25,7 @@ from convostore.config import Settings
 from convostore.demo import load_demo
 from convostore.server import create_app
 from convostore.server.context import is_loopback
-from convostore.storage import SqlStore, open_store
+from convostore.storage import SqlStore, open_configured
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -127,18 +127,6 @@ def parse_database(spec: str) -> tuple[str | None, str]:
     if not spec:
         fail("--database: the URL is empty")
     return None, spec
-
-
-def open_configured(settings: Settings, url: str) -> SqlStore:
-    return open_store(
-        url,
-        pool_size=settings.pool_size,
-        statement_timeout_ms=settings.statement_timeout_ms,
-        sqlite_synchronous=settings.sqlite_synchronous,
-        migrate=settings.migrate_on_start,
-        connect_retries=settings.connect_retries,
-        connect_retry_interval_s=settings.connect_retry_interval_s,
-    )
 
 
 def run(settings: Settings, store: SqlStore) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from convostore.storage.base import (
     Appended,
     AppendRequest,
@@ -12,6 +14,9 @@ from convostore.storage.base import (
 from convostore.storage.engine import make_engine, wait_for_database
 from convostore.storage.sql import SqlStore
 
+if TYPE_CHECKING:
+    from convostore.config import Settings
+
 __all__ = [
     "AppendRequest",
     "Appended",
@@ -20,6 +25,7 @@ __all__ = [
     "SqlStore",
     "Store",
     "make_engine",
+    "open_configured",
     "open_store",
     "wait_for_database",
 ]
@@ -51,3 +57,16 @@ def open_store(
         engine.dispose()
         raise
     return store
+
+
+def open_configured(settings: Settings, url: str | None = None) -> SqlStore:
+    """Open `url` (default: the main database) with the pool, timeout and retry settings."""
+    return open_store(
+        url or settings.database_url,
+        pool_size=settings.pool_size,
+        statement_timeout_ms=settings.statement_timeout_ms,
+        sqlite_synchronous=settings.sqlite_synchronous,
+        migrate=settings.migrate_on_start,
+        connect_retries=settings.connect_retries,
+        connect_retry_interval_s=settings.connect_retry_interval_s,
+    )

@@ -8,15 +8,32 @@ PostgreSQL writes run concurrently and serialise per session with a row lock (`F
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from convostore.cursors import Cursor, decode_cursor, encode_cursor
+from convostore.models import Page
 from convostore.storage.engine import WRITE_OPTION
 from convostore.storage.migrate import upgrade
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """One page of a keyset-paged list: the sort, its direction, and where to continue."""
+
+    sort: str
+    order: str
+    limit: int
+    after: str | None = None
+    offset: int | None = None
+    include_total: bool = False
 
 
 class SqlBase:
@@ -66,6 +83,53 @@ class SqlBase:
     def lock(self, stmt: sa.Select[Any]) -> sa.Select[Any]:
         """Row-lock a select on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the lock."""
         return stmt.with_for_update() if self.dialect == "postgresql" else stmt
+
+    def page(
+        self,
+        table: sa.Table,
+        conditions: list[Any],
+        request: PageRequest,
+        to_value: Callable[[Any], T],
+    ) -> Page[T]:
+        """Select a page ordered by `(sort, id)`: keyset after a cursor, or an offset.
+
+        One row beyond the limit is read to know whether more follow; the cursor holds the sort
+        key and id of the last row returned, so the next page starts right after it at the same
+        cost however deep it is. The total is counted only when asked for.
+        """
+        sort_col, id_col = table.c[request.sort], table.c.id
+        descending = request.order == "desc"
+        page_conditions = list(conditions)
+        if request.after:
+            key_type = int if isinstance(sort_col.type, sa.Integer) else str
+            cursor = decode_cursor(
+                request.after, sort=request.sort, order=request.order, key_type=key_type
+            )
+            keyset = sa.tuple_(sort_col, id_col)
+            bound = sa.tuple_(sa.literal(cursor.key), sa.literal(cursor.id))
+            page_conditions.append(keyset < bound if descending else keyset > bound)
+        ordering = (sort_col.desc(), id_col.desc()) if descending else (sort_col, id_col)
+        stmt = sa.select(table).where(*page_conditions).order_by(*ordering)
+        if request.offset:
+            stmt = stmt.offset(request.offset)
+        stmt = stmt.limit(request.limit + 1)
+        with self.read() as conn:
+            rows = conn.execute(stmt).mappings().all()
+            total = None
+            if request.include_total:
+                count = sa.select(sa.func.count()).select_from(table).where(*conditions)
+                total = conn.execute(count).scalar_one()
+        has_more = len(rows) > request.limit
+        items = [to_value(row) for row in rows[: request.limit]]
+        next_cursor = None
+        if has_more and items:
+            last = rows[request.limit - 1]
+            next_cursor = encode_cursor(
+                Cursor(
+                    sort=request.sort, order=request.order, key=last[request.sort], id=last["id"]
+                )
+            )
+        return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
 
 
 def like_pattern(text: str) -> str:

@@ -6,15 +6,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from convostore.cursors import Cursor, decode_cursor, encode_cursor
 from convostore.errors import Conflict
 from convostore.ids import from_micros
 from convostore.models import Memory, MemoryQuery, Page, UserMemoryStats
 from convostore.storage.rows import memory_from_row, memory_to_row
-from convostore.storage.sql_base import SqlBase, like_pattern
+from convostore.storage.sql_base import PageRequest, SqlBase, like_pattern
 from convostore.storage.tables import memories
-
-_SORT = {"updated_at": memories.c.updated_at, "created_at": memories.c.created_at}
 
 
 def _scoped(stmt: Any, scope_user: str | None) -> Any:
@@ -100,38 +97,15 @@ class MemoriesPart(SqlBase):
             conditions.append(
                 sa.cast(memories.c.topics, sa.Text).like(like_pattern(quoted), escape="\\")
             )
-        sort_col = _SORT[query.sort]
-        descending = query.order == "desc"
-        page_conditions = list(conditions)
-        if query.after:
-            cursor = decode_cursor(query.after, sort=query.sort, order=query.order)
-            keyset = sa.tuple_(sort_col, memories.c.id)
-            bound = sa.tuple_(sa.literal(cursor.key), sa.literal(cursor.id))
-            page_conditions.append(keyset < bound if descending else keyset > bound)
-        ordering = (
-            (sort_col.desc(), memories.c.id.desc())
-            if descending
-            else (sort_col.asc(), memories.c.id.asc())
+        request = PageRequest(
+            sort=query.sort,
+            order=query.order,
+            limit=query.limit,
+            after=query.after,
+            offset=query.offset,
+            include_total=query.include_total,
         )
-        stmt = sa.select(memories).where(*page_conditions).order_by(*ordering)
-        if query.offset:
-            stmt = stmt.offset(query.offset)
-        stmt = stmt.limit(query.limit + 1)
-        with self.read() as conn:
-            rows = conn.execute(stmt).mappings().all()
-            total = None
-            if query.include_total:
-                count = sa.select(sa.func.count()).select_from(memories).where(*conditions)
-                total = conn.execute(count).scalar_one()
-        has_more = len(rows) > query.limit
-        items = [memory_from_row(r) for r in rows[: query.limit]]
-        next_cursor = None
-        if has_more and items:
-            last = rows[query.limit - 1]
-            next_cursor = encode_cursor(
-                Cursor(sort=query.sort, order=query.order, key=last[query.sort], id=last["id"])
-            )
-        return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
+        return self.page(memories, conditions, request, memory_from_row)
 
     def memory_topics(self, tenant_id: str, *, user_id: str | None = None) -> list[str]:
         stmt = sa.select(memories.c.topics).where(

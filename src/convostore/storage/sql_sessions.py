@@ -10,7 +10,6 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from convostore.cursors import Cursor, decode_cursor, encode_cursor
 from convostore.errors import Conflict
 from convostore.ids import to_micros, utcnow
 from convostore.models import NewSession, Page, Session, SessionQuery, UserErasure
@@ -22,7 +21,7 @@ from convostore.storage.rows import (
     session_from_row,
     summary_to_json,
 )
-from convostore.storage.sql_base import SqlBase, like_pattern
+from convostore.storage.sql_base import PageRequest, SqlBase, like_pattern
 from convostore.storage.tables import (
     evidence,
     idempotency_keys,
@@ -32,11 +31,6 @@ from convostore.storage.tables import (
     sessions,
 )
 
-_SORT_COLUMNS = {
-    "updated_at": sessions.c.updated_at,
-    "created_at": sessions.c.created_at,
-    "title": sessions.c.title,
-}
 _CHILD_TABLES = (messages, evidence, runs, idempotency_keys)
 
 
@@ -186,44 +180,15 @@ class SessionsPart(SqlBase):
         if query.q:
             conditions.append(sessions.c.title.ilike(like_pattern(query.q), escape="\\"))
 
-        sort_col = _SORT_COLUMNS[query.sort]
-        descending = query.order == "desc"
-        page_conditions = list(conditions)
-        if query.after:
-            cursor = decode_cursor(
-                query.after,
-                sort=query.sort,
-                order=query.order,
-                key_type=str if query.sort == "title" else int,
-            )
-            keyset = sa.tuple_(sort_col, sessions.c.id)
-            bound_row = sa.tuple_(sa.literal(cursor.key), sa.literal(cursor.id))
-            page_conditions.append(keyset < bound_row if descending else keyset > bound_row)
-        ordering = (
-            (sort_col.desc(), sessions.c.id.desc())
-            if descending
-            else (sort_col.asc(), sessions.c.id.asc())
+        request = PageRequest(
+            sort=query.sort,
+            order=query.order,
+            limit=query.limit,
+            after=query.after,
+            offset=query.offset,
+            include_total=query.include_total,
         )
-        stmt = sa.select(sessions).where(*page_conditions).order_by(*ordering)
-        if query.offset:
-            stmt = stmt.offset(query.offset)
-        stmt = stmt.limit(query.limit + 1)
-
-        with self.read() as conn:
-            rows = conn.execute(stmt).mappings().all()
-            total = None
-            if query.include_total:
-                count = sa.select(sa.func.count()).select_from(sessions).where(*conditions)
-                total = conn.execute(count).scalar_one()
-        has_more = len(rows) > query.limit
-        items = [session_from_row(row) for row in rows[: query.limit]]
-        next_cursor = None
-        if has_more and items:
-            last = rows[query.limit - 1]
-            next_cursor = encode_cursor(
-                Cursor(sort=query.sort, order=query.order, key=last[query.sort], id=last["id"])
-            )
-        return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
+        return self.page(sessions, conditions, request, session_from_row)
 
     def delete_user(self, tenant_id: str, user_id: str) -> UserErasure:
         owned = sa.select(sessions.c.id).where(
