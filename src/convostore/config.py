@@ -6,11 +6,12 @@ CLI build their own instances, and `create_app(settings)` receives one.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./convostore.db"
 
@@ -61,6 +62,29 @@ class Settings(BaseSettings):
     max_page_size: int = 200
 
     log_level: str = "info"
+
+    # Protections and observability (SECURITY.md). Rate limits are per API key, per process.
+    rate_limit_per_minute: int = Field(default=0, ge=0)  # 0: no limit
+    rate_limit_burst: int = Field(default=0, ge=0)  # 0: the same as rate_limit_per_minute
+    # Origins allowed to call from a browser (`*` for any); empty: no CORS headers at all.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    access_log: bool = True
+    log_format: Literal["json", "text"] = "json"
+    metrics_enabled: bool = True
+    # When set, `GET /metrics` needs `Authorization: Bearer <token>`; otherwise it is open.
+    metrics_token: SecretStr | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        """A JSON list or comma-separated origins; a trailing `/` would never match, so it goes."""
+        if isinstance(value, str):
+            text = value.strip()
+            value = json.loads(text) if text.startswith("[") else text.split(",")
+        if isinstance(value, list | tuple):
+            items = [o.strip().rstrip("/") if isinstance(o, str) else o for o in value]
+            return [o for o in items if o != ""]
+        return value
 
     def limits(self) -> Limits:
         return Limits(

@@ -154,4 +154,5 @@ def run(settings: Settings, store: SqlStore) -> None:
         port=settings.port,
         log_level=settings.log_level.lower(),
         workers=1,
+        access_log=False,  # convostore writes its own structured access log
     )

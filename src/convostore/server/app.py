@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from convostore import __version__
 from convostore.auth import KeyService
 from convostore.config import Settings
+from convostore.ratelimit import RateLimiter
 from convostore.server.body_limit import BodyLimitMiddleware
 from convostore.server.compat import agno
 from convostore.server.compat.memories_ai import envelope as memories_ai_envelope
@@ -22,10 +23,11 @@ from convostore.server.compat.memories_ai import import_router as memories_ai_im
 from convostore.server.compat.memories_ai import router as memories_ai_router
 from convostore.server.context import AppContext, is_loopback
 from convostore.server.errors import install_error_handlers
+from convostore.server.middleware import install_middleware, watch_databases
 from convostore.server.native import router as native_router
 from convostore.server.web import router as web_router
 from convostore.service import SessionService
-from convostore.storage import open_store
+from convostore.storage import open_configured
 from convostore.storage.base import Store
 
 DESCRIPTION = """\
@@ -38,24 +40,12 @@ token metrics, summaries and state — and serves them back fast.
 """
 
 
-def _open(settings: Settings, url: str) -> Store:
-    return open_store(
-        url,
-        pool_size=settings.pool_size,
-        statement_timeout_ms=settings.statement_timeout_ms,
-        sqlite_synchronous=settings.sqlite_synchronous,
-        migrate=settings.migrate_on_start,
-        connect_retries=settings.connect_retries,
-        connect_retry_interval_s=settings.connect_retry_interval_s,
-    )
-
-
 def build_context(settings: Settings, store: Store | None = None) -> AppContext:
-    main = store if store is not None else _open(settings, settings.database_url)
+    main = store if store is not None else open_configured(settings, settings.database_url)
     stores: dict[str, Store] = {settings.default_database_id: main}
     for name, url in settings.databases.items():
         if name != settings.default_database_id:
-            stores[name] = _open(settings, url)
+            stores[name] = open_configured(settings, url)
     return AppContext(
         settings=settings,
         store=main,
@@ -63,6 +53,11 @@ def build_context(settings: Settings, store: Store | None = None) -> AppContext:
         keys=KeyService(main),
         allow_open=is_loopback(settings.host) or settings.insecure,
         stores=stores,
+        rate_limiter=(
+            RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+            if settings.rate_limit_per_minute > 0
+            else None
+        ),
     )
 
 
@@ -74,9 +69,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = build_context(settings, store)
         app.state.ctx = ctx
+        stop_watching = watch_databases(app, ctx.stores)
         try:
             yield
         finally:
+            stop_watching()
             for name, opened in ctx.stores.items():
                 if opened is not store or name != settings.default_database_id:
                     opened.close()
@@ -91,6 +88,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_middleware(app, settings)
     app.include_router(native_router)
     app.include_router(agno.router)
     for prefix in agno.PREFIXES:

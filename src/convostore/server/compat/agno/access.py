@@ -50,12 +50,13 @@ def authenticate(request: Request) -> Principal:
     raw = key_from_header(request.headers.get("authorization"))
     if raw is None:
         if ctx.allow_open and ctx.keys.open_mode():
-            return Principal(tenant_id=DEFAULT_TENANT, role="admin")
+            return ctx.admit(Principal(tenant_id=DEFAULT_TENANT, role="admin"))
         raise AgnoError(401, "Authorization header required")
     try:
-        return ctx.keys.authenticate(raw, allow_open=False)
+        principal = ctx.keys.authenticate(raw, allow_open=False)
     except Unauthenticated:
         raise AgnoError(401, "Invalid authentication token") from None
+    return ctx.admit(principal)
 
 
 def database_ids(ctx: AppContext) -> list[str]:

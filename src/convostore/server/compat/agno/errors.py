@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from convostore.errors import ConvostoreError
+from convostore.errors import ConvostoreError, RateLimited
 from convostore.server.errors import RequestInvalid
 from convostore.server.responses import JSONResponse
 
@@ -27,6 +27,8 @@ class AgnoError(ConvostoreError):
 def agno_error(error: ConvostoreError) -> Response:
     detail: Any = error.details if isinstance(error, RequestInvalid) else error.message
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(max(1, round(error.retry_after)))}
     return JSONResponse({"detail": detail}, status_code=error.status, headers=headers)
 
 

@@ -121,7 +121,9 @@ def parse_session_id(params: Params, limits: Limits) -> str:
 
 
 def _caller(ctx: AppContext, authorization: str | None) -> Principal:
-    return ctx.keys.authenticate(key_from_header(authorization), allow_open=ctx.allow_open)
+    return ctx.admit(
+        ctx.keys.authenticate(key_from_header(authorization), allow_open=ctx.allow_open)
+    )
 
 
 def all_messages(
