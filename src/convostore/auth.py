@@ -68,10 +68,11 @@ class KeyService:
             raise InvalidRequest(f"role must be one of {', '.join(KEY_ROLES)}", param="role")
         if not tenant_id or len(tenant_id) > 128 or not tenant_id.isprintable():
             raise InvalidRequest("tenant must be 1 to 128 printable characters", param="tenant")
-        if user_id is not None and (not user_id or len(user_id) > 128):
-            raise InvalidRequest("user_id must be 1 to 128 characters", param="user_id")
-        if name is not None and len(name) > 200:
-            raise InvalidRequest("name must be at most 200 characters", param="name")
+        # isprintable() also refuses NUL and lone surrogates, which no database can store
+        if user_id is not None and (not user_id or len(user_id) > 128 or not user_id.isprintable()):
+            raise InvalidRequest("user_id must be 1 to 128 printable characters", param="user_id")
+        if name is not None and (len(name) > 200 or not name.isprintable()):
+            raise InvalidRequest("name must be at most 200 printable characters", param="name")
         key_id = secrets.token_hex(8)
         secret = secrets.token_urlsafe(32)
         record = ApiKey(

@@ -56,6 +56,18 @@ def decode_cursor(
             f"cursor belongs to sort={data[0]} order={data[1]}, not sort={sort} order={order}",
             param=param,
         )
-    if not isinstance(data[2], key_type):
+    if not isinstance(data[2], key_type) or not _storable(data[2]) or not _storable(data[3]):
         raise InvalidRequest("cursor is malformed", param=param)
     return Cursor(sort=data[0], order=data[1], key=data[2], id=data[3])
+
+
+def _storable(value: int | str) -> bool:
+    """A value the databases can compare with: a 64-bit integer, or text without NUL or lone
+    surrogates. A hand-made cursor holding anything else is malformed, not a server error."""
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in value

@@ -29,8 +29,15 @@ def add_metrics(total: Mapping[str, int | float], delta: Mapping[str, int | floa
     for key, value in delta.items():
         if not is_additive(key) or isinstance(value, bool) or not isinstance(value, int | float):
             continue
-        out[key] = out.get(key, 0) + value
+        out[key] = _saturate(out.get(key, 0) + value)
     return out
+
+
+def _saturate(value: int | float) -> int | float:
+    """Integer totals stop at the 64-bit range, which JSON columns and responses can hold."""
+    if isinstance(value, int):
+        return max(-(2**63), min(value, 2**63 - 1))
+    return value
 
 
 def sum_metrics(items: Iterable[Mapping[str, int | float]]) -> Metrics:

@@ -38,9 +38,11 @@ from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim, S
 from convostore.validation import (
     check_batch,
     check_id,
+    check_int64,
     check_json,
     check_limit,
     check_messages,
+    check_ref,
     check_text,
 )
 
@@ -78,7 +80,10 @@ class SessionService:
 
     def _filter_user(self, principal: Principal, requested: str | None) -> str | None:
         """The user a read is confined to: a scoped key's user overrides any requested one."""
-        return principal.user_id if principal.user_id is not None else requested
+        if principal.user_id is not None:
+            return principal.user_id
+        check_ref(requested, "user_id")
+        return requested
 
     # --- sessions -----------------------------------------------------------------------------
 
@@ -110,6 +115,7 @@ class SessionService:
         raise Conflict("could not allocate a session id; retry the request")
 
     def get_session(self, principal: Principal, session_id: str) -> Session:
+        check_ref(session_id, "session_id")
         session = self.store.get_session(
             principal.tenant_id, session_id, scope_user=principal.user_id
         )
@@ -119,6 +125,7 @@ class SessionService:
 
     def update_session(self, principal: Principal, session_id: str, patch: SessionPatch) -> Session:
         require_write(principal)
+        check_ref(session_id, "session_id")
         self._check_session_fields(patch)
         fields: dict[str, Any] = {name: getattr(patch, name) for name in patch.model_fields_set}
         if "title" in fields and fields["title"] is None:
@@ -136,6 +143,7 @@ class SessionService:
         """Delete sessions with their runs and messages; returns how many existed."""
         require_write(principal)
         check_batch(len(session_ids), self.limits, "session_ids")
+        check_ref(session_ids, "session_ids")
         return self.store.delete_sessions(
             principal.tenant_id, session_ids, scope_user=principal.user_id
         )
@@ -145,6 +153,8 @@ class SessionService:
         check_text(query.q, self.limits.max_query_chars, "q")
         if query.offset is not None and query.offset < 0:
             raise InvalidRequest("offset must not be negative", param="offset")
+        check_int64(query.offset, "offset")
+        check_ref(query.component_id, "component_id")
         scoped = query.model_copy(update={"user_id": self._filter_user(principal, query.user_id)})
         return self.store.list_sessions(principal.tenant_id, scoped)
 
@@ -241,6 +251,10 @@ class SessionService:
         self, principal: Principal, session_id: str, query: MessageQuery
     ) -> Page[Message]:
         check_limit(query.limit, self.limits.max_message_page_size)
+        check_ref(session_id, "session_id")
+        check_int64(query.after, "after")
+        check_int64(query.before, "before")
+        check_ref(query.run_ids, "run_id")
         page = self.store.list_messages(
             principal.tenant_id, session_id, query, scope_user=principal.user_id
         )
@@ -249,6 +263,8 @@ class SessionService:
         return page
 
     def list_runs(self, principal: Principal, session_id: str, query: RunQuery) -> list[Run]:
+        check_ref(session_id, "session_id")
+        check_ref(query.statuses, "status")
         found = self.store.list_runs(
             principal.tenant_id, session_id, query, scope_user=principal.user_id
         )
@@ -257,6 +273,8 @@ class SessionService:
         return found
 
     def get_run(self, principal: Principal, session_id: str, run_id: str) -> Run:
+        check_ref(session_id, "session_id")
+        check_ref(run_id, "run_id")
         run = self.store.get_run(
             principal.tenant_id, session_id, run_id, scope_user=principal.user_id
         )
@@ -273,6 +291,8 @@ class SessionService:
             raise InvalidRequest("memory must not be empty", param="memory")
         check_json(new.topics, self.limits, "topics")
         check_json(new.extra, self.limits, "extra")
+        if new.source is not None:
+            check_json(new.source.model_dump(mode="json"), self.limits, "source")
         for name in ("agent_id", "team_id"):
             value = getattr(new, name)
             if value is not None:
@@ -299,6 +319,7 @@ class SessionService:
         return self.store.create_memory(principal.tenant_id, memory)
 
     def get_memory(self, principal: Principal, memory_id: str) -> Memory:
+        check_ref(memory_id, "memory_id")
         memory = self.store.get_memory(principal.tenant_id, memory_id, scope_user=principal.user_id)
         if memory is None:
             raise NotFound(f"memory {memory_id!r} not found", param="memory_id")
@@ -333,6 +354,7 @@ class SessionService:
     ) -> int:
         require_write(principal)
         check_batch(len(memory_ids), self.limits, "memory_ids")
+        check_ref(memory_ids, "memory_ids")
         return self.store.delete_memories(
             principal.tenant_id, memory_ids, scope_user=self._filter_user(principal, user_id)
         )
@@ -340,6 +362,9 @@ class SessionService:
     def list_memories(self, principal: Principal, query: MemoryQuery) -> Page[Memory]:
         check_limit(query.limit, self.limits.max_page_size)
         check_text(query.search, self.limits.max_query_chars, "search")
+        check_int64(query.offset, "offset")
+        for name in ("agent_id", "team_id", "topics"):
+            check_ref(getattr(query, name), name)
         scoped = query.model_copy(update={"user_id": self._filter_user(principal, query.user_id)})
         return self.store.list_memories(principal.tenant_id, scoped)
 
@@ -352,6 +377,7 @@ class SessionService:
         self, principal: Principal, *, user_id: str | None, limit: int, offset: int
     ) -> tuple[list[UserMemoryStats], int]:
         check_limit(limit, self.limits.max_page_size)
+        check_int64(offset, "offset")
         return self.store.user_memory_stats(
             principal.tenant_id,
             user_id=self._filter_user(principal, user_id),

@@ -1,7 +1,10 @@
 """Input checks that apply whatever surface a request came through.
 
 Each check raises a 4xx domain error naming the offending parameter. PostgreSQL rejects NUL
-characters in text and JSON, so they are refused everywhere, on every backend, before any write.
+characters in text and JSON, and no database driver can encode a lone UTF-16 surrogate (which a
+JSON `\\ud800` escape decodes to), so both are refused everywhere, on every backend, before any
+write or lookup. Numbers the databases keep in 64-bit integers are range-checked for the same
+reason.
 """
 
 from __future__ import annotations
@@ -19,8 +22,26 @@ from convostore.models import NewMessage
 _ID_RE = re.compile(r"^[^\x00-\x1f\x7f/\\?#%]{1,}$")
 
 
+MAX_INT64 = 2**63 - 1
+
+
+def _encodable(value: str) -> bool:
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_id(value: str, limits: Limits, param: str) -> str:
-    if not value or len(value) > limits.max_id_chars or not _ID_RE.match(value):
+    if (
+        not value
+        or len(value) > limits.max_id_chars
+        or not _ID_RE.match(value)
+        or not _encodable(value)
+    ):
         raise InvalidRequest(
             f"{param} must be 1 to {limits.max_id_chars} characters, without control characters"
             " or any of / \\ ? # %",
@@ -29,19 +50,41 @@ def check_id(value: str, limits: Limits, param: str) -> str:
     return value
 
 
+def check_ref(value: str | list[str] | None, param: str) -> None:
+    """A value used only to look rows up (an id in a path, a filter): no NUL, valid Unicode.
+
+    Lookups do not enforce the id rules (an unknown id is simply not found), but these two would
+    make the database driver fail instead of answering.
+    """
+    if value is None:
+        return
+    for item in [value] if isinstance(value, str) else value:
+        if "\x00" in item:
+            raise InvalidRequest(f"{param} must not contain NUL characters", param=param)
+        if not _encodable(item):
+            raise InvalidRequest(f"{param} must be valid Unicode text", param=param)
+
+
+def check_int64(value: int | None, param: str, minimum: int = 0) -> None:
+    if value is not None and not minimum <= value <= MAX_INT64:
+        raise InvalidRequest(f"{param} must be between {minimum} and {MAX_INT64}", param=param)
+
+
 def check_text(value: str | None, max_chars: int, param: str) -> None:
     if value is None:
         return
     if len(value) > max_chars:
         raise PayloadTooLarge(f"{param} is longer than {max_chars} characters", param=param)
-    if "\x00" in value:
-        raise InvalidRequest(f"{param} must not contain NUL characters", param=param)
+    check_ref(value, param)
 
 
 def check_json(value: Any, limits: Limits, param: str) -> None:
     if value is None:
         return
-    raw = orjson.dumps(value, default=str)
+    try:
+        raw = orjson.dumps(value, default=str)
+    except TypeError as exc:  # an integer beyond 64 bits, or nesting deeper than orjson allows
+        raise InvalidRequest(f"{param} cannot be stored as JSON: {exc}", param=param) from None
     if len(raw) > limits.max_json_bytes:
         raise PayloadTooLarge(
             f"{param} is larger than {limits.max_json_bytes} bytes as JSON", param=param

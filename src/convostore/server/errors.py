@@ -138,6 +138,19 @@ def install_error_handlers(app: FastAPI) -> None:
         error = Unavailable("the database is unavailable; retry later")
         return render_error(request.app, request.url.path, error)
 
+    @app.exception_handler(sa.exc.DataError)
+    async def _data(request: Request, exc: sa.exc.DataError) -> Response:
+        # The database refused a value the checks let through (PostgreSQL: a NUL character, a
+        # number out of range): the request is at fault, and nothing was written.
+        log.warning(
+            "database refused data on %s %s: %s", request.method, request.url.path, exc.orig
+        )
+        error = InvalidRequest(
+            "the request holds a value the database cannot use (a NUL character or an"
+            " out-of-range number)"
+        )
+        return render_error(request.app, request.url.path, error)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +16,12 @@ class JSONResponse(Response):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        try:
+            return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:
+            # A lone surrogate or an integer beyond 64 bits, echoed back from a refused request:
+            # orjson cannot write them, the standard library writes them as valid (escaped) JSON.
+            return json.dumps(content, default=str, separators=(",", ":")).encode()
 
 
 def iso(value: datetime | None) -> str | None:

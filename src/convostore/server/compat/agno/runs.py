@@ -43,14 +43,21 @@ def _query(after: int | None, before: int | None, status: list[str] | None) -> R
             f"Invalid status value(s) {unknown}; expected one of {sorted(RUN_STATUSES)}"
         )
     return RunQuery(
-        created_after=datetime.fromtimestamp(after, UTC) if after is not None else None,
-        created_before=(
-            datetime.fromtimestamp(before, UTC) + timedelta(microseconds=999_999)
-            if before is not None
-            else None
-        ),
+        created_after=_moment(after, "created_after"),
+        created_before=_moment(before, "created_before", end_of_second=True),
         statuses=wanted,
     )
+
+
+def _moment(epoch: int | None, name: str, *, end_of_second: bool = False) -> datetime | None:
+    """Epoch seconds as a datetime; one outside the years 1 to 9999 is a 400, not a crash."""
+    if epoch is None:
+        return None
+    try:
+        moment = datetime.fromtimestamp(epoch, UTC)
+        return moment + timedelta(microseconds=999_999) if end_of_second else moment
+    except (OverflowError, OSError, ValueError):
+        raise bad_request(f"{name} must be epoch seconds within the years 1 to 9999") from None
 
 
 def _runs(

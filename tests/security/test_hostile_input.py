@@ -1,0 +1,467 @@
+"""Hostile input on all three surfaces: every answer is a 4xx in the surface's convention (the
+envelope's error code for memories.ai), never a 5xx, and the database is byte-for-byte unchanged.
+
+Searches must treat SQL and LIKE metacharacters literally: the expected results are computed in
+Python from the seeded values, so a pattern that widens a match fails as surely as a crash.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from convostore.auth import KeyService
+from convostore.storage import SqlStore
+from tests.conftest import bearer
+from tests.security.conftest import error_problem, make_client, snapshot, surface_of
+
+MAX_BODY = 64 * 1024
+TITLES = ["100% sure", "snake_case title", "back\\slash", 'say "hi"', "O'Brien's", "plain words"]
+META = ["' OR 1=1 --", "%", "_", "\\", '"', "'", "%%", "a%b", "\\%", "*", "?", ";", "--", "/*"]
+ABSURD = ["0", "-1", str(10**30), "NaN", "1e3", "", "1.5", "0x10", " 7", "∞"]
+
+
+@dataclass
+class Hostile:
+    client: TestClient
+    store: SqlStore
+    headers: dict[str, str]
+
+    def send(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send, and fail on a 5xx or on any change to the database."""
+        before = snapshot(self.store)
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        response = self.client.request(method, path, headers=headers, **kwargs)
+        assert response.status_code < 500, f"{method} {path}: {response.text[:300]}"
+        assert snapshot(self.store) == before, f"{method} {path} changed the database"
+        return response
+
+    def refused(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Send, and require an error in the path's surface convention."""
+        response = self.send(method, path, **kwargs)
+        problem = error_problem(surface_of(path), response)
+        assert problem is None, f"{method} {path} {kwargs}: {problem}"
+        return response
+
+
+@pytest.fixture(scope="module")
+def hostile(module_store: SqlStore, module_database_url: str) -> Iterator[Hostile]:
+    key = KeyService(module_store).create("acme", "admin").key
+    settings = {
+        "max_body_bytes": MAX_BODY,
+        "max_title_chars": 200,
+        "max_content_chars": 20_000,
+        "max_json_bytes": 8_000,
+    }
+    with make_client(module_store, module_database_url, **settings) as client:
+        headers = bearer(key)
+        for index, title in enumerate(TITLES):
+            response = client.post(
+                f"/v1/sessions/meta-{index}/messages",
+                json={
+                    "messages": [{"role": "user", "content": title}],
+                    "create_if_missing": True,
+                    "session": {"title": title, "user_id": "u1", "component_id": "agent-1"},
+                },
+                headers=headers,
+            )
+            assert response.status_code == 201, response.text
+            response = client.post(
+                "/v1/memories",
+                json={"id": f"mem-{index}", "memory": title, "user_id": "u1", "topics": [title]},
+                headers=headers,
+            )
+            assert response.status_code == 201, response.text
+        yield Hostile(client, module_store, headers)
+
+
+def _raw_json(hostile: Hostile, method: str, path: str, raw: bytes, **kwargs: Any) -> Any:
+    headers = {"Content-Type": "application/json"}
+    return hostile.refused(method, path, content=raw, headers=headers, **kwargs)
+
+
+# Routes that take a JSON body, with a valid body to corrupt.
+JSON_WRITES: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/v1/sessions", {"title": "t"}),
+    ("PATCH", "/v1/sessions/meta-0", {"title": "t"}),
+    ("POST", "/v1/sessions/meta-0/messages", {"messages": [{"role": "user", "content": "t"}]}),
+    ("POST", "/v1/sessions/meta-0/runs", {"input": "t"}),
+    ("POST", "/v1/memories", {"memory": "t", "user_id": "u1"}),
+    ("PUT", "/v1/memories/mem-0", {"memory": "t", "user_id": "u1"}),
+    ("POST", "/v1/keys", {"role": "read", "name": "t"}),
+    (
+        "POST",
+        "/v1/import/memories-ai",
+        {"unique_id": "t", "sessions": [{"session_id": "x", "messages": []}]},
+    ),
+    ("POST", "/sessions", {"session_name": "t", "user_id": "u1"}),
+    ("PATCH", "/sessions/meta-0", {"session_name": "t"}),
+    ("POST", "/sessions/meta-0/rename", {"session_name": "t"}),
+    ("POST", "/memories", {"memory": "t", "user_id": "u1"}),
+    ("PATCH", "/memories/mem-0", {"memory": "t", "user_id": "u1"}),
+]
+
+
+# --- bodies -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("method", "path", "body"), JSON_WRITES)
+def test_oversized_body_is_413(hostile: Hostile, method: str, path: str, body: Any) -> None:
+    big = {**body, "padding": "x" * (MAX_BODY + 10)}
+    response = hostile.refused(method, path, json=big)
+    assert response.status_code == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
+        yield b'{"padding": "'
+        for _ in range(MAX_BODY // 1000 + 2):
+            yield b"y" * 1000
+        yield b'"}'
+
+    response = hostile.refused(
+        method, path, content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+
+
+def test_memories_ai_oversized_body_is_an_envelope_error(hostile: Hostile) -> None:
+    for name in ("list_sessions", "get_session_detail"):
+        body = json.dumps({"unique_id": "u1", "padding": "x" * (MAX_BODY + 10)})
+        hostile.refused(
+            "GET",
+            f"/serve/api/v1/{name}",
+            content=body.encode(),
+            headers={"Content-Type": "application/json"},
+        )
+
+
+@pytest.mark.parametrize(("method", "path", "body"), JSON_WRITES)
+def test_corrupt_bodies(hostile: Hostile, method: str, path: str, body: Any) -> None:
+    valid = json.dumps(body).encode()
+    for raw in (
+        b"{",  # truncated
+        b"\xff\xfe\x00{",  # not UTF-8 at all
+        valid.replace(b'"t"', b'"\xff\xfe"', 1),  # invalid UTF-8 inside a string
+        valid.replace(b'"t"', b'"\\ud800"', 1),  # a lone surrogate
+        valid.replace(b'"t"', b'"a\\u0000b"', 1),  # a NUL character
+        valid.replace(b'"t"', b'"' + b"z" * 30_000 + b'"', 1),  # a huge string
+        b"[" * 100_000 + b"]" * 100_000,  # nesting deeper than any parser allows
+        *([] if path == "/sessions" else [b"null"]),  # AgentOS creates with no body at all
+        b"[]",
+        b'"text"',
+        b"1e999999",
+    ):
+        _raw_json(hostile, method, path, raw)
+
+
+DEEP_FIELDS: list[tuple[str, str, str]] = [
+    ("PATCH", "/v1/sessions/meta-0", "state"),
+    ("PATCH", "/v1/sessions/meta-0", "metadata"),
+    ("POST", "/v1/sessions", "component_data"),
+    ("POST", "/v1/memories", "extra"),
+    ("PATCH", "/sessions/meta-0", "session_state"),
+    ("PATCH", "/sessions/meta-0", "metadata"),
+    ("POST", "/sessions", "session_state"),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "name"), DEEP_FIELDS)
+@pytest.mark.parametrize("depth", [300, 3000])
+def test_deeply_nested_json(
+    hostile: Hostile, method: str, path: str, name: str, depth: int
+) -> None:
+    deep = "[" * depth + "]" * depth
+    base = {"memory": "m", "user_id": "u1"} if "memor" in path else {}
+    raw = json.dumps(base)[:-1] + ("," if base else "") + f'"{name}": {{"k": {deep}}}}}'
+    _raw_json(hostile, method, path, raw.encode())
+
+
+@pytest.mark.parametrize(
+    "value", [2**64, -(2**64), 10**400], ids=["u64-overflow", "i64-underflow", "googol4"]
+)
+def test_integers_beyond_64_bits(hostile: Hostile, value: int) -> None:
+    raw = json.dumps({"state": {"n": value}}).encode()
+    _raw_json(hostile, "PATCH", "/v1/sessions/meta-0", raw)
+    _raw_json(
+        hostile, "PATCH", "/sessions/meta-0", json.dumps({"session_state": {"n": value}}).encode()
+    )
+    message = {"role": "user", "content": "x", "metrics": {"total_tokens": value}}
+    _raw_json(
+        hostile,
+        "POST",
+        "/v1/sessions/meta-0/messages",
+        json.dumps({"messages": [message]}).encode(),
+    )
+
+
+def test_metric_totals_stay_readable(hostile: Hostile) -> None:
+    """Totals that would pass 64 bits stop at its edge; reading the session still works."""
+    message = {"role": "user", "content": "x", "metrics": {"total_tokens": 2**64 - 1}}
+    path = "/v1/sessions/metrics-overflow/messages"
+    body = {"messages": [message, message], "create_if_missing": True}
+    created = hostile.client.post(path, json=body, headers=hostile.headers)
+    assert created.status_code == 201, created.text
+    try:
+        for read in ("/v1/sessions/metrics-overflow", "/v1/sessions", "/sessions/metrics-overflow"):
+            response = hostile.client.get(read, headers=hostile.headers)
+            assert response.status_code == 200, response.text
+    finally:
+        hostile.client.delete("/v1/sessions/metrics-overflow", headers=hostile.headers)
+
+
+# --- NUL bytes, invalid UTF-8 and huge strings outside bodies -------------------------------------
+
+
+NUL_REQUESTS: list[tuple[str, str, dict[str, str]]] = [
+    ("GET", "/v1/sessions", {"user_id": "a\x00"}),
+    ("GET", "/v1/sessions", {"component_id": "a\x00"}),
+    ("GET", "/v1/sessions", {"q": "a\x00"}),
+    ("GET", "/v1/sessions/a%00b", {}),
+    ("PATCH", "/v1/sessions/a%00b", {}),
+    ("DELETE", "/v1/sessions/a%00b", {}),
+    ("GET", "/v1/sessions/a%00b/messages", {}),
+    ("GET", "/v1/sessions/meta-0/messages", {"run_id": "a\x00"}),
+    ("GET", "/v1/sessions/a%00b/runs", {}),
+    ("GET", "/v1/sessions/meta-0/runs", {"status": "a\x00"}),
+    ("GET", "/v1/sessions/meta-0/runs/a%00b", {}),
+    ("DELETE", "/v1/users/a%00b", {}),
+    ("GET", "/v1/memories", {"user_id": "a\x00"}),
+    ("GET", "/v1/memories", {"agent_id": "a\x00"}),
+    ("GET", "/v1/memories", {"topic": "a\x00"}),
+    ("GET", "/v1/memories", {"search": "a\x00"}),
+    ("GET", "/v1/memories/a%00b", {}),
+    ("DELETE", "/v1/memories/a%00b", {}),
+    ("DELETE", "/v1/keys/a%00b", {}),
+    ("GET", "/sessions", {"user_id": "a\x00"}),
+    ("GET", "/sessions", {"component_id": "a\x00"}),
+    ("GET", "/sessions", {"session_name": "a\x00"}),
+    ("GET", "/sessions/a%00b", {}),
+    ("GET", "/sessions/meta-0", {"user_id": "a\x00"}),
+    ("DELETE", "/sessions/a%00b", {}),
+    ("GET", "/sessions/a%00b/runs", {}),
+    ("GET", "/sessions/meta-0/runs/a%00b", {}),
+    ("GET", "/memories", {"user_id": "a\x00"}),
+    ("GET", "/memories", {"topics": "a\x00"}),
+    ("GET", "/memories", {"search_content": "a\x00"}),
+    ("GET", "/memories/a%00b", {}),
+    ("DELETE", "/memories/a%00b", {}),
+    ("GET", "/memory_topics", {"user_id": "a\x00"}),
+    ("GET", "/user_memory_stats", {"user_id": "a\x00"}),
+    ("GET", "/serve/api/v1/list_sessions", {"unique_id": "a\x00"}),
+    ("GET", "/serve/api/v1/get_session_detail", {"sessionId": "a\x00"}),
+    ("GET", "/serve/api/v1/get_session_detail", {"sessionId": "meta-0", "unique_id": "\x00"}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "query"), NUL_REQUESTS)
+def test_nul_bytes_outside_bodies(
+    hostile: Hostile, method: str, path: str, query: dict[str, str]
+) -> None:
+    hostile.refused(method, path, params=query)
+
+
+def test_nul_bytes_in_json_ids(hostile: Hostile) -> None:
+    for method, path, body in (
+        ("DELETE", "/sessions", {"session_ids": ["a\x00"], "session_types": ["agent"]}),
+        ("DELETE", "/memories", {"memory_ids": ["a\x00"]}),
+        ("DELETE", "/memories", {"memory_ids": ["mem-0"], "user_id": "a\x00"}),
+        ("POST", "/v1/sessions", {"id": "a\x00"}),
+        ("POST", "/sessions", {"session_id": "a\x00"}),
+        ("POST", "/v1/memories", {"memory": "m", "user_id": "a\x00"}),
+    ):
+        hostile.refused(method, path, json=body)
+    body = json.dumps({"unique_id": "a\x00"}).encode()
+    for name in ("list_sessions", "get_session_detail"):
+        hostile.refused(
+            "GET",
+            f"/serve/api/v1/{name}",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "name"),
+    [
+        ("GET", "/v1/sessions", "q"),
+        ("GET", "/v1/sessions", "user_id"),
+        ("GET", "/v1/memories", "search"),
+        ("GET", "/sessions", "session_name"),
+        ("GET", "/sessions", "user_id"),
+        ("GET", "/memories", "search_content"),
+        ("GET", "/serve/api/v1/list_sessions", "unique_id"),
+        ("GET", "/serve/api/v1/get_session_detail", "sessionId"),
+    ],
+)
+def test_invalid_utf8_and_huge_query_strings(
+    hostile: Hostile, method: str, path: str, name: str
+) -> None:
+    """Invalid UTF-8 decodes to replacement characters and matches nothing; a huge value is
+    refused or matches nothing. Either way, no error of ours and no change."""
+    for raw in (f"{name}=%FF%FE%C0%AF", f"{name}=" + "%E2%82" * 10, f"{name}=" + "z" * 20_000):
+        response = hostile.send(method, f"{path}?{raw}")
+        if response.status_code == 200 and surface_of(path) != "memories_ai":
+            assert "meta-" not in response.text, "a garbled filter must match nothing"
+        elif surface_of(path) == "memories_ai":
+            assert response.json()["code"] in ("0000", "0001", "0003")
+            assert "meta-" not in json.dumps(response.json()["data"])
+    hostile.send("GET", "/v1/sessions/%FF%FE")
+    hostile.send("GET", "/sessions/" + "z" * 5000)
+    hostile.send("GET", "/v1/sessions/" + "z" * 5000)
+
+
+# --- SQL and LIKE metacharacters --------------------------------------------------------------
+
+
+def _ids(response: Any, key: str = "id") -> set[str]:
+    assert response.status_code == 200, response.text
+    return {str(item[key]) for item in response.json()["data"]}
+
+
+def _contains(needle: str) -> set[int]:
+    return {i for i, title in enumerate(TITLES) if needle.lower() in title.lower()}
+
+
+@pytest.mark.parametrize("needle", [*META, "sure", "CASE", 'hi"', "'s"])
+def test_searches_are_literal(hostile: Hostile, needle: str) -> None:
+    expected = _contains(needle)
+    sessions = {f"meta-{i}" for i in expected}
+    memories = {f"mem-{i}" for i in expected}
+    send = hostile.send
+    assert _ids(send("GET", "/v1/sessions", params={"q": needle})) == sessions
+    assert _ids(send("GET", "/v1/memories", params={"search": needle})) == memories
+    found = send("GET", "/sessions", params={"session_name": needle})
+    assert _ids(found, "session_id") == sessions
+    found = send("GET", "/memories", params={"search_content": needle})
+    assert _ids(found, "memory_id") == memories
+
+
+@pytest.mark.parametrize("value", META)
+def test_exact_filters_match_nothing_but_themselves(hostile: Hostile, value: str) -> None:
+    send = hostile.send
+    for path, name, key in (
+        ("/v1/sessions", "user_id", "id"),
+        ("/v1/sessions", "component_id", "id"),
+        ("/v1/memories", "user_id", "id"),
+        ("/v1/memories", "agent_id", "id"),
+        ("/sessions", "user_id", "session_id"),
+        ("/sessions", "component_id", "session_id"),
+        ("/memories", "user_id", "memory_id"),
+    ):
+        found = _ids(send("GET", path, params={name: value}), key)
+        assert found == set(), (path, name, value)
+    topics = send("GET", "/v1/memories", params={"topic": value})
+    assert _ids(topics) == {f"mem-{i}" for i, t in enumerate(TITLES) if t == value}
+    stats = send("GET", "/user_memory_stats", params={"user_id": value})
+    assert stats.status_code == 200 and stats.json()["data"] == []
+    assert send("GET", "/memory_topics", params={"user_id": value}).json() == []
+    envelope = send("GET", "/serve/api/v1/list_sessions", params={"unique_id": value}).json()
+    assert envelope["code"] in ("0000", "0003")
+    assert not (envelope["data"] or {}).get("sessions")
+
+
+@pytest.mark.parametrize("value", [*META, "title; DROP TABLE sessions", "updated_at desc"])
+def test_sort_parameters_are_closed_sets(hostile: Hostile, value: str) -> None:
+    for path, name in (
+        ("/v1/sessions", "sort"),
+        ("/v1/sessions", "order"),
+        ("/v1/memories", "order"),
+        ("/v1/sessions/meta-0/messages", "order"),
+        ("/sessions", "sort_by"),
+        ("/sessions", "sort_order"),
+        ("/memories", "sort_by"),
+        ("/memories", "sort_order"),
+    ):
+        hostile.refused("GET", path, params={name: value})
+
+
+# --- paging -----------------------------------------------------------------------------------
+
+
+PAGING: list[tuple[str, str]] = [
+    ("/v1/sessions", "limit"),
+    ("/v1/sessions/meta-0", "include_messages"),
+    ("/v1/sessions/meta-0/messages", "limit"),
+    ("/v1/sessions/meta-0/messages", "after"),
+    ("/v1/sessions/meta-0/messages", "before"),
+    ("/v1/memories", "limit"),
+    ("/sessions", "limit"),
+    ("/sessions", "page"),
+    ("/memories", "limit"),
+    ("/memories", "page"),
+    ("/user_memory_stats", "limit"),
+    ("/user_memory_stats", "page"),
+    ("/sessions/meta-0/runs", "created_after"),
+    ("/sessions/meta-0/runs", "created_before"),
+    ("/serve/api/v1/list_sessions", "page"),
+]
+
+
+@pytest.mark.parametrize(("path", "name"), PAGING)
+@pytest.mark.parametrize("value", ABSURD)
+def test_absurd_numbers(hostile: Hostile, path: str, name: str, value: str) -> None:
+    response = hostile.send("GET", path, params={name: value})
+    if error_problem(surface_of(path), response) is None:
+        return
+    # a few values are legitimate for some parameters (0 for `after`, an empty value for
+    # optional ones); those must then give a proper answer
+    assert response.status_code == 200, response.text
+    if surface_of(path) == "memories_ai":
+        assert response.json()["code"] == "0000"
+
+
+def test_huge_pages_are_refused(hostile: Hostile) -> None:
+    for path in ("/sessions", "/memories", "/user_memory_stats"):
+        response = hostile.refused("GET", path, params={"page": str(2**62)})
+        assert response.status_code == 400
+    for name in ("after", "before"):
+        response = hostile.refused("GET", "/v1/sessions/meta-0/messages", params={name: str(2**63)})
+        assert response.json()["error"]["param"] == name
+
+
+# --- cursors ----------------------------------------------------------------------------------
+
+
+def _cursor(value: Any) -> str:
+    raw = value if isinstance(value, bytes) else json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+BAD_CURSORS = [
+    "!!!",
+    "=",
+    "a",
+    "x" * 5000,
+    "\x00",
+    "é",
+    _cursor(b"\xff\xfe"),
+    _cursor(b"not json"),
+    _cursor({"sort": "updated_at"}),
+    _cursor([]),
+    _cursor(["updated_at", "desc", 1]),
+    _cursor(["updated_at", "desc", True, "x"]),
+    _cursor(["updated_at", "desc", 10**30, "x"]),
+    _cursor(["updated_at", "desc", -(10**30), "x"]),
+    _cursor(["updated_at", "desc", 1.5, "x"]),
+    _cursor(["updated_at", "desc", "text", "x"]),
+    _cursor(["updated_at", "desc", 1, "a\x00"]),
+    _cursor(["updated_at", "desc", 1, "\ud800"]),
+    _cursor(["updated_at", "desc", 1, None]),
+    _cursor(["title", "asc", "x", "y"]),
+    _cursor(["created_at", "desc", 1, "x"]),
+    _cursor(["updated_at' OR 1=1 --", "desc", 1, "x"]),
+]
+
+
+@pytest.mark.parametrize("cursor", BAD_CURSORS)
+def test_malformed_cursors(hostile: Hostile, cursor: str) -> None:
+    for path in ("/v1/sessions", "/v1/memories"):
+        response = hostile.refused("GET", path, params={"after": cursor})
+        assert response.status_code == 400
+        assert response.json()["error"]["param"] == "after"
+        assert "cursor" in response.json()["error"]["message"]
