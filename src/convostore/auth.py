@@ -3,6 +3,10 @@
 A key reads `csk_<id>_<secret>`. The id is public and indexes the key's row; the secret is 32
 random bytes, stored only as a SHA-256 digest (it is high-entropy, so a slow hash adds nothing) and
 compared in constant time. Keys are shown once, when created.
+
+Key records are cached for `KEY_CACHE_S` seconds per process, so authenticating a request usually
+costs no query; a revocation takes effect at once in the process that made it and within that
+many seconds in every other.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from convostore.storage.base import Store
 KEY_PREFIX = "csk_"
 DEFAULT_TENANT = "default"
 _OPEN_MODE_CACHE_S = 1.0
+KEY_CACHE_S = 2.0
+_KEY_CACHE_MAX = 10_000
 # A digest to compare against when the key id is unknown, so a miss costs as much as a mismatch.
 _DUMMY_HASH = hashlib.sha256(b"convostore").hexdigest()
 
@@ -55,6 +61,7 @@ class KeyService:
         self.store = store
         self._lock = threading.Lock()
         self._keys_exist: tuple[float, bool] | None = None
+        self._found: dict[str, tuple[float, tuple[ApiKey, str] | None]] = {}
 
     def create(
         self,
@@ -97,6 +104,19 @@ class KeyService:
         self.forget_open_mode()
         return record
 
+    def _find(self, key_id: str) -> tuple[ApiKey, str] | None:
+        """The key's record and digest, from the short-lived cache or the store."""
+        now = time.monotonic()
+        cached = self._found.get(key_id)
+        if cached is not None and now - cached[0] < KEY_CACHE_S:
+            return cached[1]
+        found = self.store.find_key(key_id)
+        with self._lock:
+            if len(self._found) >= _KEY_CACHE_MAX:
+                self._found.clear()
+            self._found[key_id] = (now, found)
+        return found
+
     def open_mode(self) -> bool:
         """True while no active key exists: then loopback callers act as the default tenant."""
         now = time.monotonic()
@@ -110,8 +130,10 @@ class KeyService:
         return not exists
 
     def forget_open_mode(self) -> None:
+        """Drop what is cached about keys, after this process created or revoked one."""
         with self._lock:
             self._keys_exist = None
+            self._found.clear()
 
     def authenticate(self, raw: str | None, *, allow_open: bool) -> Principal:
         """The caller behind `raw`; with no key, the default tenant if open mode allows it."""
@@ -120,7 +142,7 @@ class KeyService:
                 return Principal(tenant_id=DEFAULT_TENANT, role="admin")
             raise Unauthenticated("an API key is required")
         parsed = parse_key(raw)
-        found = self.store.find_key(parsed[0]) if parsed else None
+        found = self._find(parsed[0]) if parsed else None
         digest = hash_secret(parsed[1]) if parsed else _DUMMY_HASH
         expected = found[1] if found else _DUMMY_HASH
         if not hmac.compare_digest(digest, expected) or found is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 EPOCH_MS = 1_577_836_800_000  # 2020-01-01T00:00:00Z
 _NODE_BITS = 10
@@ -64,5 +64,15 @@ def to_micros(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """The same moment in UTC (a naive value is taken as UTC already)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
+
+
 def from_micros(value: int) -> datetime:
-    return datetime.fromtimestamp(value // 1_000_000, UTC).replace(microsecond=value % 1_000_000)
+    return _UNIX_EPOCH + timedelta(microseconds=value)

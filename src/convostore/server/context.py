@@ -60,8 +60,12 @@ def context(request: Request) -> AppContext:
     return ctx
 
 
-def principal_from(request: Request) -> Principal:
-    """Authenticate the caller from `Authorization` (Bearer or raw key)."""
+async def principal_from(request: Request) -> Principal:
+    """Authenticate the caller from `Authorization` (Bearer or raw key).
+
+    Runs on the event loop: key records are cached (see `convostore.auth`), so it queries the
+    database at most once every few seconds per key.
+    """
     ctx = context(request)
     raw = key_from_header(request.headers.get("authorization"))
     return ctx.admit(ctx.keys.authenticate(raw, allow_open=ctx.allow_open))

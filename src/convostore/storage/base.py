@@ -73,6 +73,9 @@ class SessionBundle:
 
 
 class Store(Protocol):
+    # True when a read is fast enough to run on the server's event loop (embedded SQLite)
+    inline_reads: bool
+
     # lifecycle
     def migrate(self) -> str: ...
     def ping(self) -> bool: ...

@@ -40,6 +40,9 @@ class SqlBase:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # An embedded SQLite read takes tens of microseconds: cheaper to run on the event loop than
+        # to hand to a worker thread. Network databases are read from worker threads.
+        self.inline_reads = self.dialect == "sqlite"
         self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
 
     # lifecycle

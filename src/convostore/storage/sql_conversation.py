@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from convostore.errors import Conflict, NotFound
-from convostore.ids import new_id, to_micros, utcnow
+from convostore.ids import as_utc, new_id, to_micros, utcnow
 from convostore.models import Message, MessageQuery, Page, Run, RunQuery
 from convostore.rules import add_metrics, derive_title, sum_metrics
 from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim
@@ -99,7 +99,7 @@ class ConversationPart(SqlBase):
                 metrics=new.metrics,
                 from_history=new.from_history,
                 extra=new.extra,
-                created_at=new.created_at or now,
+                created_at=as_utc(new.created_at) if new.created_at else now,
             )
             for offset, new in enumerate(request.messages, start=1)
         ]
@@ -124,7 +124,7 @@ class ConversationPart(SqlBase):
                 content=new_run.content,
                 metrics=new_run.metrics if new_run.metrics is not None else delta,
                 extra=new_run.extra,
-                created_at=new_run.created_at or now,
+                created_at=as_utc(new_run.created_at) if new_run.created_at else now,
                 updated_at=now,
             )
             conn.execute(runs.insert().values(**run_to_row(tenant_id, run)))

@@ -10,6 +10,7 @@ from convostore import __version__
 from convostore.errors import PermissionDenied
 from convostore.models import Principal
 from convostore.server.context import context, principal_from
+from convostore.server.dispatch import read, write
 from convostore.server.native.schemas import (
     ERRORS,
     CreateKeyBody,
@@ -26,8 +27,9 @@ Caller = Annotated[Principal, Depends(principal_from)]
 
 
 @router.get("/health", tags=["health"], summary="Liveness and database reachability")
-def health(request: Request) -> JSONResponse:
-    ok = context(request).store.ping()
+async def health(request: Request) -> JSONResponse:
+    store = context(request).store
+    ok = await read(store, store.ping)
     body = {"status": "ok" if ok else "degraded", "database": "ok" if ok else "unreachable"}
     body["version"] = __version__
     return JSONResponse(body, status_code=200 if ok else 503)
@@ -39,8 +41,8 @@ def health(request: Request) -> JSONResponse:
     response_model=ErasureOut,
     summary="Erase every session, run, message and memory of one end user",
 )
-def delete_user(request: Request, user_id: str, caller: Caller) -> JSONResponse:
-    erasure = context(request).service.delete_user(caller, user_id)
+async def delete_user(request: Request, user_id: str, caller: Caller) -> JSONResponse:
+    erasure = await write(context(request).service.delete_user, caller, user_id)
     return JSONResponse(erasure_json(erasure))
 
 
@@ -56,19 +58,21 @@ def _tenant_for(caller: Principal, requested: str | None) -> str:
 
 
 @router.post("/keys", tags=["keys"], status_code=201, response_model=KeyOut, summary="Create a key")
-def create_key(request: Request, body: CreateKeyBody, caller: Caller) -> JSONResponse:
+async def create_key(request: Request, body: CreateKeyBody, caller: Caller) -> JSONResponse:
     tenant = _tenant_for(caller, body.tenant)
-    created = context(request).keys.create(tenant, body.role, user_id=body.user_id, name=body.name)
+    keys = context(request).keys
+    created = await write(keys.create, tenant, body.role, user_id=body.user_id, name=body.name)
     return JSONResponse(key_json(created.record, created.key), status_code=201)
 
 
 @router.get("/keys", tags=["keys"], summary="List the tenant's keys (never their secrets)")
-def list_keys(request: Request, caller: Caller) -> JSONResponse:
-    keys = context(request).keys.list(_tenant_for(caller, None))
+async def list_keys(request: Request, caller: Caller) -> JSONResponse:
+    ctx = context(request)
+    keys = await read(ctx.store, ctx.keys.list, _tenant_for(caller, None))
     return JSONResponse({"object": "list", "data": [key_json(k) for k in keys]})
 
 
 @router.delete("/keys/{key_id}", tags=["keys"], response_model=KeyOut, summary="Revoke a key")
-def revoke_key(request: Request, key_id: str, caller: Caller) -> JSONResponse:
-    record = context(request).keys.revoke(_tenant_for(caller, None), key_id)
+async def revoke_key(request: Request, key_id: str, caller: Caller) -> JSONResponse:
+    record = await write(context(request).keys.revoke, _tenant_for(caller, None), key_id)
     return JSONResponse(key_json(record))

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from convostore.errors import NotFound
 from convostore.models import MemoryQuery, NewMemory, Principal, SortOrder
 from convostore.server.context import context, principal_from
+from convostore.server.dispatch import read, write
 from convostore.server.native.schemas import (
     ERRORS,
     DeletedOut,
@@ -24,13 +25,14 @@ Caller = Annotated[Principal, Depends(principal_from)]
 
 
 @router.post("", status_code=201, response_model=MemoryOut, summary="Create a memory")
-def create_memory(request: Request, body: MemoryBody, caller: Caller) -> JSONResponse:
-    memory = context(request).service.create_memory(caller, NewMemory(**body.model_dump()))
+async def create_memory(request: Request, body: MemoryBody, caller: Caller) -> JSONResponse:
+    new = NewMemory(**body.model_dump())
+    memory = await write(context(request).service.create_memory, caller, new)
     return JSONResponse(memory_json(memory), status_code=201)
 
 
 @router.get("", summary="List memories")
-def list_memories(
+async def list_memories(
     request: Request,
     caller: Caller,
     user_id: str | None = None,
@@ -52,28 +54,30 @@ def list_memories(
         limit=limit,
         after=after,
     )
-    page = context(request).service.list_memories(caller, query)
+    service = context(request).service
+    page = await read(service.store, service.list_memories, caller, query)
     items = [memory_json(m) for m in page.items]
     return JSONResponse(list_json(items, page.has_more, page.next_cursor))
 
 
 @router.get("/{memory_id}", response_model=MemoryOut, summary="Read a memory")
-def get_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
-    return JSONResponse(memory_json(context(request).service.get_memory(caller, memory_id)))
+async def get_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
+    service = context(request).service
+    memory = await read(service.store, service.get_memory, caller, memory_id)
+    return JSONResponse(memory_json(memory))
 
 
 @router.put("/{memory_id}", response_model=MemoryOut, summary="Replace a memory")
-def replace_memory(
+async def replace_memory(
     request: Request, memory_id: str, body: MemoryBody, caller: Caller
 ) -> JSONResponse:
     new = NewMemory(**body.model_dump(exclude={"id"}))
-    return JSONResponse(
-        memory_json(context(request).service.replace_memory(caller, memory_id, new))
-    )
+    memory = await write(context(request).service.replace_memory, caller, memory_id, new)
+    return JSONResponse(memory_json(memory))
 
 
 @router.delete("/{memory_id}", response_model=DeletedOut, summary="Delete a memory")
-def delete_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
-    if not context(request).service.delete_memories(caller, [memory_id]):
+async def delete_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
+    if not await write(context(request).service.delete_memories, caller, [memory_id]):
         raise NotFound(f"memory {memory_id!r} not found", param="memory_id")
     return JSONResponse({"object": "memory", "id": memory_id, "deleted": True})

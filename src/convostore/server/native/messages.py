@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 
 from convostore.models import MessageQuery, NewRun, NewSession, Principal, RunQuery, SortOrder
 from convostore.server.context import context, principal_from
+from convostore.server.dispatch import read, write
 from convostore.server.native.schemas import (
     ERRORS,
     AppendMessagesBody,
@@ -38,7 +39,7 @@ def _replay_headers(replayed: bool) -> dict[str, str]:
 
 
 @router.post("/messages", status_code=201, response_model=MessageListOut, summary="Append messages")
-def append_messages(
+async def append_messages(
     request: Request,
     session_id: str,
     body: AppendMessagesBody,
@@ -46,7 +47,8 @@ def append_messages(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     create = (body.session or NewSession()) if body.create_if_missing else None
-    appended = context(request).service.append_messages(
+    appended = await write(
+        context(request).service.append_messages,
         caller,
         session_id,
         body.messages,
@@ -59,7 +61,7 @@ def append_messages(
 
 
 @router.get("/messages", response_model=MessageListOut, summary="Read messages by seq")
-def list_messages(
+async def list_messages(
     request: Request,
     session_id: str,
     caller: Caller,
@@ -72,13 +74,14 @@ def list_messages(
     run_id: Annotated[list[str] | None, Query(description="only messages of these runs")] = None,
 ) -> JSONResponse:
     query = MessageQuery(after=after, before=before, limit=limit, order=order, run_ids=run_id)
-    page = context(request).service.list_messages(caller, session_id, query)
+    service = context(request).service
+    page = await read(service.store, service.list_messages, caller, session_id, query)
     items = [message_json(m) for m in page.items]
     return JSONResponse(list_json(items, page.has_more, page.next_cursor))
 
 
 @router.post("/runs", status_code=201, response_model=RunOut, summary="Record a run")
-def record_run(
+async def record_run(
     request: Request,
     session_id: str,
     body: RecordRunBody,
@@ -87,8 +90,13 @@ def record_run(
 ) -> JSONResponse:
     create = (body.session or NewSession()) if body.create_if_missing else None
     run = NewRun.model_validate(body.model_dump(exclude={"create_if_missing", "session"}))
-    appended = context(request).service.record_run(
-        caller, session_id, run, idempotency_key=idempotency_key, create_if_missing=create
+    appended = await write(
+        context(request).service.record_run,
+        caller,
+        session_id,
+        run,
+        idempotency_key=idempotency_key,
+        create_if_missing=create,
     )
     assert appended.run is not None
     return JSONResponse(
@@ -99,7 +107,7 @@ def record_run(
 
 
 @router.get("/runs", response_model=RunListOut, summary="List a session's runs")
-def list_runs(
+async def list_runs(
     request: Request,
     session_id: str,
     caller: Caller,
@@ -108,15 +116,15 @@ def list_runs(
     status: Annotated[list[str] | None, Query(description="repeatable, case-insensitive")] = None,
 ) -> JSONResponse:
     query = RunQuery(created_after=created_after, created_before=created_before, statuses=status)
-    runs = context(request).service.list_runs(caller, session_id, query)
+    service = context(request).service
+    runs = await read(service.store, service.list_runs, caller, session_id, query)
     return JSONResponse({"object": "list", "data": [run_json(r) for r in runs]})
 
 
 @router.get("/runs/{run_id}", response_model=RunOut, summary="Read a run with its messages")
-def get_run(request: Request, session_id: str, run_id: str, caller: Caller) -> JSONResponse:
+async def get_run(request: Request, session_id: str, run_id: str, caller: Caller) -> JSONResponse:
     service = context(request).service
-    run = service.get_run(caller, session_id, run_id)
-    page = service.list_messages(
-        caller, session_id, MessageQuery(run_ids=[run_id], limit=service.limits.max_batch)
-    )
+    run = await read(service.store, service.get_run, caller, session_id, run_id)
+    query = MessageQuery(run_ids=[run_id], limit=service.limits.max_batch)
+    page = await read(service.store, service.list_messages, caller, session_id, query)
     return JSONResponse(run_json(run, page.items))

@@ -1,5 +1,9 @@
 """Wire shapes of the native API: request bodies, documented responses, and the pure functions
-that turn domain values into response JSON (no pydantic on the hot read path)."""
+that turn domain values into response JSON (no pydantic on the hot read path).
+
+Timestamps are left as `datetime` values: the response renderer writes them as RFC 3339 in UTC
+with a `Z` (`2026-11-21T01:42:20.123456Z`), in C, which is much cheaper than formatting them here.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,6 @@ from convostore.models import (
     Thinking,
     UserErasure,
 )
-from convostore.server.responses import iso
 
 # --- requests ---------------------------------------------------------------------------------
 
@@ -228,9 +231,9 @@ def session_item_json(s: Session) -> dict[str, Any]:
         "message_count": s.message_count,
         "run_count": s.run_count,
         "metrics": s.metrics,
-        "created_at": iso(s.created_at),
-        "updated_at": iso(s.updated_at),
-        "last_message_at": iso(s.last_message_at),
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+        "last_message_at": s.last_message_at,
     }
 
 
@@ -259,7 +262,7 @@ def message_json(m: Message) -> dict[str, Any]:
         "metrics": m.metrics,
         "from_history": m.from_history,
         "extra": m.extra,
-        "created_at": iso(m.created_at),
+        "created_at": m.created_at,
     }
 
 
@@ -290,8 +293,8 @@ def run_json(r: Run, messages: list[Message] | None = None) -> dict[str, Any]:
         "content": r.content,
         "metrics": r.metrics,
         "extra": r.extra,
-        "created_at": iso(r.created_at),
-        "updated_at": iso(r.updated_at),
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
     }
     if messages is not None:
         out["messages"] = [message_json(m) for m in messages]
@@ -319,8 +322,8 @@ def key_json(k: ApiKey, secret: str | None = None) -> dict[str, Any]:
         "role": k.role,
         "user_id": k.user_id,
         "name": k.name,
-        "created_at": iso(k.created_at),
-        "revoked_at": iso(k.revoked_at),
+        "created_at": k.created_at,
+        "revoked_at": k.revoked_at,
     }
     if secret is not None:
         out["key"] = secret
@@ -338,6 +341,6 @@ def memory_json(m: Memory) -> dict[str, Any]:
         "team_id": m.team_id,
         "source": m.source.model_dump() if m.source else None,
         "extra": m.extra,
-        "created_at": iso(m.created_at),
-        "updated_at": iso(m.updated_at),
+        "created_at": m.created_at,
+        "updated_at": m.updated_at,
     }

@@ -18,6 +18,7 @@ from convostore.models import (
     SortOrder,
 )
 from convostore.server.context import context, principal_from
+from convostore.server.dispatch import read, write
 from convostore.server.native.schemas import (
     ERRORS,
     CreateSessionBody,
@@ -37,13 +38,13 @@ Caller = Annotated[Principal, Depends(principal_from)]
 
 
 @router.post("", status_code=201, response_model=SessionOut, summary="Create a session")
-def create_session(request: Request, body: CreateSessionBody, caller: Caller) -> JSONResponse:
-    session = context(request).service.create_session(caller, body)
+async def create_session(request: Request, body: CreateSessionBody, caller: Caller) -> JSONResponse:
+    session = await write(context(request).service.create_session, caller, body)
     return JSONResponse(session_json(session), status_code=201)
 
 
 @router.get("", response_model=SessionListOut, summary="List sessions")
-def list_sessions(
+async def list_sessions(
     request: Request,
     caller: Caller,
     user_id: str | None = None,
@@ -75,7 +76,8 @@ def list_sessions(
         after=after,
         include_total=include_total,
     )
-    page = context(request).service.list_sessions(caller, query)
+    service = context(request).service
+    page = await read(service.store, service.list_sessions, caller, query)
     body = list_json([session_item_json(s) for s in page.items], page.has_more, page.next_cursor)
     if include_total:
         body["total_count"] = page.total
@@ -83,7 +85,7 @@ def list_sessions(
 
 
 @router.get("/{session_id}", response_model=SessionDetailOut, summary="Read a session")
-def get_session(
+async def get_session(
     request: Request,
     session_id: str,
     caller: Caller,
@@ -92,10 +94,11 @@ def get_session(
     ] = 0,
 ) -> JSONResponse:
     service = context(request).service
-    session = service.get_session(caller, session_id)
+    session = await read(service.store, service.get_session, caller, session_id)
     body = session_json(session)
     if include_messages:
-        page = service.list_messages(caller, session_id, MessageQuery(limit=include_messages))
+        query = MessageQuery(limit=include_messages)
+        page = await read(service.store, service.list_messages, caller, session_id, query)
         body["messages"] = list_json(
             [message_json(m) for m in page.items], page.has_more, page.next_cursor
         )
@@ -103,15 +106,15 @@ def get_session(
 
 
 @router.patch("/{session_id}", response_model=SessionOut, summary="Update a session")
-def update_session(
+async def update_session(
     request: Request, session_id: str, body: SessionPatch, caller: Caller
 ) -> JSONResponse:
-    session = context(request).service.update_session(caller, session_id, body)
+    session = await write(context(request).service.update_session, caller, session_id, body)
     return JSONResponse(session_json(session))
 
 
 @router.delete("/{session_id}", response_model=DeletedOut, summary="Delete a session")
-def delete_session(request: Request, session_id: str, caller: Caller) -> JSONResponse:
-    if not context(request).service.delete_sessions(caller, [session_id]):
+async def delete_session(request: Request, session_id: str, caller: Caller) -> JSONResponse:
+    if not await write(context(request).service.delete_sessions, caller, [session_id]):
         raise NotFound(f"session {session_id!r} not found", param="session_id")
     return JSONResponse({"object": "session", "id": session_id, "deleted": True})

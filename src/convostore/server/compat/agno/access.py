@@ -11,8 +11,12 @@ its own `SessionService`, built once and cached on the app.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 from fastapi import Request
 
@@ -21,6 +25,7 @@ from convostore.errors import Unauthenticated
 from convostore.models import Principal
 from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
 from convostore.server.context import AppContext, context
+from convostore.server.dispatch import read, write
 from convostore.service import SessionService
 from convostore.storage.base import Store
 
@@ -43,6 +48,48 @@ class Target:
         if user_id is None or self.principal.user_id is not None:
             return self.principal
         return self.principal.model_copy(update={"user_id": user_id})
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _store_of(kwargs: dict[str, Any]) -> Store:
+    for value in kwargs.values():
+        if isinstance(value, Target):
+            return value.service.store
+        if isinstance(value, Request):
+            return context(value).store
+    raise TypeError("an AgentOS endpoint needs a Target or the Request among its arguments")
+
+
+def _as_endpoint(fn: Callable[P, R], run: Callable[..., Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    @functools.wraps(fn)
+    async def endpoint(*args: P.args, **kwargs: P.kwargs) -> R:
+        return await run(fn, kwargs, *args)
+
+    # FastAPI reads the parameters from the signature; resolve the annotations against the
+    # wrapped function's module, not this one.
+    endpoint.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
+    return endpoint
+
+
+def reads(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """A read-only endpoint: on the event loop for an embedded database, else in a thread."""
+
+    async def run(f: Callable[..., R], kwargs: dict[str, Any], *args: Any) -> R:
+        return await read(_store_of(kwargs), f, *args, **kwargs)
+
+    return _as_endpoint(fn, run)
+
+
+def writes(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+    """An endpoint that writes: always in a worker thread."""
+
+    async def run(f: Callable[..., R], kwargs: dict[str, Any], *args: Any) -> R:
+        return await write(f, *args, **kwargs)
+
+    return _as_endpoint(fn, run)
 
 
 def authenticate(request: Request) -> Principal:
@@ -98,13 +145,13 @@ def resolve_db(request: Request, tables: tuple[str, ...]) -> str:
     return db_id
 
 
-def session_target(request: Request) -> Target:
+async def session_target(request: Request) -> Target:
     principal = authenticate(request)
     db_id = resolve_db(request, SESSION_TABLES)
     return Target(principal, service_for(request, db_id), db_id)
 
 
-def memory_target(request: Request) -> Target:
+async def memory_target(request: Request) -> Target:
     principal = authenticate(request)
     db_id = resolve_db(request, MEMORY_TABLES)
     return Target(principal, service_for(request, db_id), db_id)

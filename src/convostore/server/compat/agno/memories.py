@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from convostore.errors import NotFound
 from convostore.models import Memory, MemoryQuery, NewMemory, SortOrder
-from convostore.server.compat.agno.access import Target, memory_target
+from convostore.server.compat.agno.access import Target, memory_target, reads, writes
 from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
 from convostore.server.compat.agno.memories_map import (
     parse_topics,
@@ -43,6 +43,7 @@ def _meta(page: int, limit: int, total: int) -> dict[str, object]:
 
 
 @router.post("/memories", operation_id="create_memory", summary="Create Memory")
+@writes
 def create_memory(
     target: Agno, body: UserMemoryCreateSchema, db_id: str | None = None, table: str | None = None
 ) -> JSONResponse:
@@ -53,6 +54,7 @@ def create_memory(
 
 
 @router.get("/memories", operation_id="get_memories", summary="List Memories")
+@reads
 def get_memories(
     target: Agno,
     user_id: str | None = None,
@@ -94,6 +96,7 @@ def _memory(target: Target, memory_id: str, user_id: str | None) -> Memory:
 
 
 @router.get("/memories/{memory_id}", operation_id="get_memory", summary="Get Memory by ID")
+@reads
 def get_memory(
     target: Agno,
     memory_id: str,
@@ -105,6 +108,7 @@ def get_memory(
 
 
 @router.patch("/memories/{memory_id}", operation_id="update_memory", summary="Update Memory")
+@writes
 def update_memory(
     target: Agno,
     memory_id: str,
@@ -130,6 +134,7 @@ def update_memory(
 @router.delete(
     "/memories/{memory_id}", status_code=204, operation_id="delete_memory", summary="Delete"
 )
+@writes
 def delete_memory(
     target: Agno,
     memory_id: str,
@@ -142,6 +147,7 @@ def delete_memory(
 
 
 @router.delete("/memories", status_code=204, operation_id="delete_memories", summary="Delete")
+@writes
 def delete_memories(
     target: Agno, body: DeleteMemoriesRequest, db_id: str | None = None, table: str | None = None
 ) -> Response:
@@ -150,6 +156,7 @@ def delete_memories(
 
 
 @router.get("/memory_topics", operation_id="get_memory_topics", summary="Get Memory Topics")
+@reads
 def get_memory_topics(
     target: Agno, user_id: str | None = None, db_id: str | None = None, table: str | None = None
 ) -> JSONResponse:
@@ -159,6 +166,7 @@ def get_memory_topics(
 @router.get(
     "/user_memory_stats", operation_id="get_user_memory_stats", summary="Get User Memory Stats"
 )
+@reads
 def get_user_memory_stats(
     target: Agno,
     limit: Annotated[int, Query(ge=1)] = 20,

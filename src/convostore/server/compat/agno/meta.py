@@ -16,6 +16,7 @@ from convostore.server.compat.agno.access import (
     SESSION_TABLES,
     authenticate,
     database_ids,
+    reads,
     service_for,
 )
 from convostore.server.compat.agno.wire import iso_z
@@ -26,6 +27,7 @@ router = APIRouter(tags=["Core"])
 
 
 @router.get("/health", operation_id="health_check", summary="Health Check")
+@reads
 def health(request: Request) -> JSONResponse:
     """Open to everyone; a database that cannot be reached turns it into 503 "degraded"."""
     ctx = context(request)
@@ -66,11 +68,13 @@ def _components(request: Request, principal: Principal, kind: SessionType) -> li
 
 
 @router.get("/agents", operation_id="get_agents", summary="List Agents")
+@reads
 def get_agents(request: Request) -> JSONResponse:
     return JSONResponse(_components(request, authenticate(request), "agent"))
 
 
 @router.get("/teams", operation_id="get_teams", summary="List Teams")
+@reads
 def get_teams(request: Request) -> JSONResponse:
     return JSONResponse(_components(request, authenticate(request), "team"))
 
@@ -86,6 +90,7 @@ def _domain(display_name: str, ids: list[str], table: str) -> JSONObject:
 
 
 @router.get("/config", operation_id="get_config", summary="Get OS Configuration")
+@reads
 def get_config(request: Request) -> JSONResponse:
     principal = authenticate(request)
     ctx = context(request)

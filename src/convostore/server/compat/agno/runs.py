@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from convostore.errors import NotFound
 from convostore.models import Message, Run, RunQuery, Session, SessionType
-from convostore.server.compat.agno.access import Target, session_target
+from convostore.server.compat.agno.access import Target, reads, session_target
 from convostore.server.compat.agno.errors import bad_request, not_found
 from convostore.server.compat.agno.reading import all_messages
 from convostore.server.compat.agno.runs_map import (
@@ -79,6 +79,7 @@ def _runs(
 @router.get(
     "/sessions/{session_id}/runs", operation_id="get_session_runs", summary="Get Session Runs"
 )
+@reads
 def get_session_runs(
     target: Agno,
     session_id: str,
@@ -103,6 +104,7 @@ def get_session_runs(
     operation_id="get_session_run_previews",
     summary="Get Session Run Previews",
 )
+@reads
 def get_session_run_previews(
     target: Agno,
     session_id: str,
@@ -125,6 +127,7 @@ def get_session_run_previews(
     operation_id="get_session_run",
     summary="Get Run by ID",
 )
+@reads
 def get_session_run(
     target: Agno,
     session_id: str,

@@ -18,7 +18,7 @@ from convostore.models import (
     SessionType,
     SortOrder,
 )
-from convostore.server.compat.agno.access import Target, session_target
+from convostore.server.compat.agno.access import Target, reads, session_target, writes
 from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
 from convostore.server.compat.agno.reading import session_chat
 from convostore.server.compat.agno.schemas import (
@@ -85,6 +85,7 @@ def _page(target: Target, query: SessionQuery, limit: int) -> Page[Session]:
 
 
 @router.get("/sessions", operation_id="get_sessions", summary="List Sessions")
+@reads
 def get_sessions(
     target: Agno,
     session_type: TypeParam = None,
@@ -129,6 +130,7 @@ def get_sessions(
 @router.post(
     "/sessions", status_code=201, operation_id="create_session", summary="Create New Session"
 )
+@writes
 def create_session(
     target: Agno,
     session_type: Annotated[SessionType, Query(alias="type")] = "agent",
@@ -172,6 +174,7 @@ def _duplicate(session_id: str) -> AgnoError:
 
 
 @router.get("/sessions/{session_id}", operation_id="get_session_by_id", summary="Get Session by ID")
+@reads
 def get_session_by_id(
     target: Agno,
     session_id: str,
@@ -187,6 +190,7 @@ def get_session_by_id(
 @router.post(
     "/sessions/{session_id}/rename", operation_id="rename_session", summary="Rename Session"
 )
+@writes
 def rename_session(
     target: Agno,
     session_id: str,
@@ -203,6 +207,7 @@ def rename_session(
 
 
 @router.patch("/sessions/{session_id}", operation_id="update_session", summary="Update Session")
+@writes
 def update_session(
     target: Agno,
     session_id: str,
@@ -234,6 +239,7 @@ def _refuse_media(delete_media: bool) -> None:
 @router.delete(
     "/sessions/{session_id}", status_code=204, operation_id="delete_session", summary="Delete"
 )
+@writes
 def delete_session(
     target: Agno,
     session_id: str,
@@ -250,6 +256,7 @@ def delete_session(
 @router.delete(
     "/sessions", status_code=204, operation_id="delete_sessions", summary="Delete Sessions"
 )
+@writes
 def delete_sessions(
     target: Agno,
     body: DeleteSessionRequest,

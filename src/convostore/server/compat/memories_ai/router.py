@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from convostore.auth import key_from_header
 from convostore.config import Limits
@@ -32,6 +31,7 @@ from convostore.server.compat.memories_ai.mapping import (
     to_session_list,
 )
 from convostore.server.context import AppContext, context
+from convostore.server.dispatch import read
 from convostore.server.responses import JSONResponse
 from convostore.service import SessionService
 from convostore.validation import check_id
@@ -173,7 +173,8 @@ async def list_sessions(request: Request) -> JSONResponse:
     """memories.ai `list_sessions`: 20 sessions per page, newest first, `{sessionId, title}`."""
     params = await request_params(request)
     authorization = request.headers.get("authorization")
-    data = await run_in_threadpool(list_sessions_data, context(request), authorization, params)
+    ctx = context(request)
+    data = await read(ctx.store, list_sessions_data, ctx, authorization, params)
     return success(data)
 
 
@@ -181,7 +182,8 @@ async def get_session_detail(request: Request) -> JSONResponse:
     """memories.ai `get_session_detail`: the whole conversation, in order."""
     params = await request_params(request)
     authorization = request.headers.get("authorization")
-    data = await run_in_threadpool(session_detail_data, context(request), authorization, params)
+    ctx = context(request)
+    data = await read(ctx.store, session_detail_data, ctx, authorization, params)
     return success(data)
 
 
