@@ -16,12 +16,24 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.server import create_app
 from convostore.storage import SqlStore, open_store
 from convostore.storage.tables import metadata
+
+# Property tests are reproducible (derandomized) and judged on what they find, not on how fast a
+# loaded two-core CI machine generates inputs.
+hypothesis_settings.register_profile(
+    "convostore",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile("convostore")
 
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 BACKENDS = ["sqlite", "postgresql"]
