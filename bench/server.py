@@ -58,6 +58,8 @@ def start_server(
     port: int | None = None,
     env: Mapping[str, str] | None = None,
     timeout_s: float = 30.0,
+    app: str = "convostore.server:create_app",
+    health_path: str = "/v1/health",
 ) -> ServerProcess:
     port = port or free_port()
     log_path = log_dir / f"server-{port}.log"
@@ -71,7 +73,7 @@ def start_server(
         "-m",
         "uvicorn",
         "--factory",
-        "convostore.server:create_app",
+        app,
         "--host",
         "127.0.0.1",
         "--port",
@@ -88,13 +90,23 @@ def start_server(
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}:\n{server.log()}")
         try:
-            if httpx.get(f"{server.base_url}/v1/health", timeout=1.0).status_code == 200:
+            if httpx.get(f"{server.base_url}{health_path}", timeout=1.0).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
         time.sleep(0.05)
     server.stop()
     raise RuntimeError(f"server did not become healthy in {timeout_s}s:\n{server.log()}")
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """Resident memory of a process now (`VmRSS`) and at its peak (`VmHWM`), in KiB."""
+    found: dict[str, int] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            found[name] = int(value.split()[0])
+    return found
 
 
 @contextmanager

@@ -1,0 +1,231 @@
+"""Seeding benchmark data sets fast, and keeping them for the next run.
+
+The schema comes from the store's own migrations (`open_store`); rows from `bench.dataset`. The
+writers bypass the service for speed but not its shape: same tables, same columns, same derived
+fields. Secondary indexes are dropped during the load and rebuilt from the database's own
+definitions afterwards. SQLite loads with `synchronous=OFF` on the seeding connection only (the
+server later opens the file with its usual settings); PostgreSQL loads with `COPY`, then runs
+`VACUUM ANALYZE` as autovacuum would soon do on its own.
+
+A finished data set is recorded in a small JSON file beside it (spec, row counts, seconds); a
+later run with an equal spec reuses it, anything else is rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+
+from bench.dataset import COLUMNS, TENANT, Batch, Pools, Spec, batches, build_pools
+from convostore.storage import open_store
+
+DATA_DIR = Path(__file__).parent / "results" / "data"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+BATCH_SESSIONS = 2_000
+_SUFFIXES = {"k": 1_000, "m": 1_000_000}
+
+
+def parse_size(text: str) -> int:
+    """`10k`, `100k`, `1M` or a plain number."""
+    text = text.strip().lower()
+    if text[-1:] in _SUFFIXES:
+        return int(float(text[:-1]) * _SUFFIXES[text[-1]])
+    return int(text)
+
+
+def size_label(sessions: int) -> str:
+    for suffix, factor in (("M", 1_000_000), ("k", 1_000)):
+        if sessions >= factor and sessions % factor == 0:
+            return f"{sessions // factor}{suffix}"
+    return str(sessions)
+
+
+@dataclass
+class Dataset:
+    backend: str
+    spec: Spec
+    url: str
+    seconds: float
+    reused: bool
+    rows: dict[str, int]
+
+
+def dataset_url(backend: str, spec: Spec, *, data_dir: Path, pg_url: str) -> str:
+    name = f"cs_bench_{size_label(spec.sessions).lower()}"
+    if backend == "sqlite":
+        return f"sqlite:///{(data_dir / f'{name}.db').resolve()}"
+    return sa.make_url(pg_url).set(database=name).render_as_string(hide_password=False)
+
+
+def ensure_dataset(
+    backend: str,
+    spec: Spec,
+    *,
+    data_dir: Path = DATA_DIR,
+    pg_url: str = DEFAULT_PG_URL,
+    log: Any = print,
+) -> Dataset:
+    """The seeded data set for `spec`, reused from disk when it is there and complete."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    url = dataset_url(backend, spec, data_dir=data_dir, pg_url=pg_url)
+    marker = data_dir / f"{backend}-{size_label(spec.sessions)}.json"
+    if marker.exists():
+        saved = json.loads(marker.read_text())
+        if saved.get("spec") == spec.key() and _session_count(url) >= spec.sessions:
+            log(f"reusing {backend} {size_label(spec.sessions)} ({saved['seconds']:.1f}s to seed)")
+            return Dataset(backend, spec, url, saved["seconds"], True, saved["rows"])
+        marker.unlink()
+    log(f"seeding {backend} {size_label(spec.sessions)} ...")
+    started = time.perf_counter()
+    _recreate(backend, url)
+    open_store(url).close()  # the schema, by the store's own migrations
+    if backend == "sqlite":
+        rows = _seed_sqlite(url, spec, build_pools())
+    else:
+        rows = _seed_postgres(url, spec, build_pools())
+    seconds = time.perf_counter() - started
+    marker.write_text(json.dumps({"spec": spec.key(), "seconds": seconds, "rows": rows}))
+    log(f"seeded {backend} {size_label(spec.sessions)} in {seconds:.1f}s: {rows}")
+    return Dataset(backend, spec, url, seconds, False, rows)
+
+
+def drop_dataset(url: str) -> None:
+    """Remove a seeded data set (the SQLite file or the PostgreSQL database)."""
+    _recreate(_backend(url), url, create=False)
+
+
+def _backend(url: str) -> str:
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+def _libpq(url: str) -> str:
+    return sa.make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _session_count(url: str) -> int:
+    try:
+        if _backend(url) == "sqlite":
+            path = sa.make_url(url).database or ""
+            if not Path(path).exists():
+                return 0
+            with sqlite3.connect(path) as conn:
+                return int(conn.execute("SELECT count(*) FROM sessions").fetchone()[0])
+        with psycopg.connect(_libpq(url), connect_timeout=5) as pg:
+            row = pg.execute("SELECT count(*) FROM sessions").fetchone()
+            return int(row[0]) if row else 0
+    except (sqlite3.Error, psycopg.Error):
+        return 0
+
+
+def _recreate(backend: str, url: str, *, create: bool = True) -> None:
+    if backend == "sqlite":
+        path = Path(sa.make_url(url).database or "")
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    parsed = sa.make_url(url)
+    admin = _libpq(parsed.render_as_string(hide_password=False)).rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as pg:
+        pg.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        if create:
+            pg.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+def _counts(rows: dict[str, int], batch: Batch) -> None:
+    for table in COLUMNS:
+        rows[table] = rows.get(table, 0) + len(getattr(batch, table))
+
+
+# --- SQLite -------------------------------------------------------------------------------------
+
+
+def _seed_sqlite(url: str, spec: Spec, pools: Pools) -> dict[str, int]:
+    conn = sqlite3.connect(sa.make_url(url).database or "", isolation_level=None)
+    try:
+        for pragma in ("synchronous=OFF", "cache_size=-1000000", "temp_store=MEMORY"):
+            conn.execute(f"PRAGMA {pragma}")
+        conn.execute("INSERT OR IGNORE INTO tenants (id, created_at) VALUES (?, ?)", (TENANT, 0))
+        indexes = [
+            (name, sql)
+            for table in COLUMNS
+            for name, sql in conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "AND sql IS NOT NULL",
+                (table,),
+            )
+        ]
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        inserts = {
+            table: f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+            for table, cols in COLUMNS.items()
+        }
+        rows: dict[str, int] = {}
+        for batch in batches(spec, pools, BATCH_SESSIONS):
+            conn.execute("BEGIN")
+            for table, sql in inserts.items():
+                conn.executemany(sql, getattr(batch, table))
+            conn.execute("COMMIT")
+            _counts(rows, batch)
+        for _, sql in indexes:
+            conn.execute(sql)
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return rows
+    finally:
+        conn.close()
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    return str(value)
+
+
+def _copy_lines(rows: Iterable[tuple[Any, ...]]) -> bytes:
+    return "".join("\t".join(map(_copy_text, row)) + "\n" for row in rows).encode()
+
+
+def _seed_postgres(url: str, spec: Spec, pools: Pools) -> dict[str, int]:
+    with psycopg.connect(_libpq(url), autocommit=True) as pg:
+        pg.execute("SET synchronous_commit = off")
+        pg.execute("SET maintenance_work_mem = '512MB'")
+        pg.execute(
+            "INSERT INTO tenants (id, created_at) VALUES (%s, 0) ON CONFLICT DO NOTHING", (TENANT,)
+        )
+        indexes = pg.execute(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = ANY(%s) "
+            "AND i.schemaname = current_schema() "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+            (list(COLUMNS),),
+        ).fetchall()
+        for name, _ in indexes:
+            pg.execute(f'DROP INDEX "{name}"')
+        rows: dict[str, int] = {}
+        for batch in batches(spec, pools, BATCH_SESSIONS):
+            with pg.transaction(), pg.cursor() as cur:
+                for table, cols in COLUMNS.items():
+                    with cur.copy(f"COPY {table} ({', '.join(cols)}) FROM STDIN") as copy:
+                        copy.write(_copy_lines(getattr(batch, table)))
+            _counts(rows, batch)
+        for _, sql in indexes:
+            pg.execute(sql)
+        for table in COLUMNS:
+            pg.execute(f"VACUUM ANALYZE {table}")
+        return rows
