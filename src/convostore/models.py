@@ -218,6 +218,8 @@ class SessionQuery(Value):
     after: str | None = None
     offset: int | None = None
     include_total: bool = False
+    # brief items leave out summary, state, metadata, component data and extra (they read as None)
+    brief: bool = False
 
 
 T = TypeVar("T")

@@ -9,7 +9,11 @@ It knows nothing of HTTP or SQL.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 from convostore.config import Limits
 from convostore.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
@@ -46,7 +50,30 @@ from convostore.validation import (
     check_text,
 )
 
+P = ParamSpec("P")
+R = TypeVar("R")
 _SESSION_JSON_FIELDS = ("state", "metadata", "component_data", "extra")
+# Session totals (page/offset lists) are counted at most this often per filter: a count walks an
+# index over every matching session. A write through this service refreshes them at once;
+# writes by other processes show within this many seconds.
+COUNT_CACHE_S = 5.0
+_COUNT_CACHE_MAX = 10_000
+
+
+def _changes_sessions(method: Callable[P, R]) -> Callable[P, R]:
+    """Refresh the caller tenant's cached totals once the wrapped write is done (or failed)."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        finally:
+            service = args[0]
+            principal = args[1] if len(args) > 1 else kwargs["principal"]
+            assert isinstance(service, SessionService) and isinstance(principal, Principal)
+            service._changed(principal.tenant_id)
+
+    return wrapper
 
 
 def require_write(principal: Principal) -> None:
@@ -63,6 +90,35 @@ class SessionService:
     def __init__(self, store: Store, limits: Limits | None = None) -> None:
         self.store = store
         self.limits = limits or Limits()
+        self._generation: defaultdict[str, int] = defaultdict(int)
+        self._counts: dict[tuple[Any, ...], tuple[float, int]] = {}
+
+    def _changed(self, tenant_id: str) -> None:
+        """Sessions of this tenant changed: cached totals no longer apply."""
+        self._generation[tenant_id] += 1
+
+    def _total(self, tenant_id: str, query: SessionQuery) -> int:
+        key = (
+            tenant_id,
+            self._generation[tenant_id],
+            query.user_id,
+            query.type,
+            query.component_id,
+            query.created_after,
+            query.created_before,
+            query.updated_after,
+            query.updated_before,
+            query.q,
+        )
+        now = time.monotonic()
+        cached = self._counts.get(key)
+        if cached is not None and now - cached[0] < COUNT_CACHE_S:
+            return cached[1]
+        total = self.store.count_sessions(tenant_id, query)
+        if len(self._counts) >= _COUNT_CACHE_MAX:
+            self._counts.clear()
+        self._counts[key] = (now, total)
+        return total
 
     # --- scoping helpers ----------------------------------------------------------------------
 
@@ -102,6 +158,7 @@ class SessionService:
             check_id(new.id, self.limits, "id")
         return new.model_copy(update={"user_id": self._owner(principal, new.user_id)})
 
+    @_changes_sessions
     def create_session(self, principal: Principal, new: NewSession) -> Session:
         require_write(principal)
         new = self._prepare_new(principal, new)
@@ -123,6 +180,7 @@ class SessionService:
             raise NotFound(f"session {session_id!r} not found", param="session_id")
         return session
 
+    @_changes_sessions
     def update_session(self, principal: Principal, session_id: str, patch: SessionPatch) -> Session:
         require_write(principal)
         check_ref(session_id, "session_id")
@@ -139,6 +197,7 @@ class SessionService:
             raise NotFound(f"session {session_id!r} not found", param="session_id")
         return session
 
+    @_changes_sessions
     def delete_sessions(self, principal: Principal, session_ids: list[str]) -> int:
         """Delete sessions with their runs and messages; returns how many existed."""
         require_write(principal)
@@ -155,9 +214,15 @@ class SessionService:
             raise InvalidRequest("offset must not be negative", param="offset")
         check_int64(query.offset, "offset")
         check_ref(query.component_id, "component_id")
-        scoped = query.model_copy(update={"user_id": self._filter_user(principal, query.user_id)})
-        return self.store.list_sessions(principal.tenant_id, scoped)
+        scoped = query.model_copy(
+            update={"user_id": self._filter_user(principal, query.user_id), "include_total": False}
+        )
+        page = self.store.list_sessions(principal.tenant_id, scoped)
+        if query.include_total:
+            page.total = self._total(principal.tenant_id, scoped)
+        return page
 
+    @_changes_sessions
     def delete_user(self, principal: Principal, user_id: str) -> UserErasure:
         """Erase every session, run, message and memory of one end user, atomically."""
         require_write(principal)
@@ -179,6 +244,7 @@ class SessionService:
             )
         return IdempotencyClaim(key=key, scope=scope, request_hash=request_hash(payload))
 
+    @_changes_sessions
     def append_messages(
         self,
         principal: Principal,
@@ -209,6 +275,7 @@ class SessionService:
         )
         return self.store.append(principal.tenant_id, request)
 
+    @_changes_sessions
     def record_run(
         self,
         principal: Principal,

@@ -229,6 +229,9 @@ def test_keys_create_list_revoke(database_url: str) -> None:
             "keys", "revoke", scoped["id"], "--tenant", "acme", "--database", database_url
         )
         assert revoked.exit_code == 0 and scoped["id"] in revoked.stdout
+        # another process (here: another KeyService) sees the revocation once its short key
+        # cache expires; a fresh one sees it at once
+        keys = KeyService(store)
         with pytest.raises(Unauthenticated):
             keys.authenticate(scoped["key"], allow_open=False)
         assert keys.authenticate(created["key"], allow_open=False).tenant_id == "default"

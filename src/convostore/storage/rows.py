@@ -48,6 +48,23 @@ def session_from_row(row: Row) -> Session:
     )
 
 
+def session_from_brief_row(row: Row) -> Session:
+    """A session from the listing columns only; the JSON blobs it leaves out read as None."""
+    return Session(
+        id=row["id"],
+        user_id=row["user_id"],
+        type=row["type"],
+        component_id=row["component_id"],
+        title=row["title"],
+        metrics=row["metrics"] or {},
+        message_count=row["message_count"],
+        run_count=row["run_count"],
+        created_at=from_micros(row["created_at"]),
+        updated_at=from_micros(row["updated_at"]),
+        last_message_at=from_micros(row["last_message_at"]) if row["last_message_at"] else None,
+    )
+
+
 def summary_to_json(summary: Summary | None) -> dict[str, Any] | None:
     return summary.model_dump(mode="json") if summary is not None else None
 

@@ -8,7 +8,7 @@ PostgreSQL writes run concurrently and serialise per session with a row lock (`F
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -93,6 +93,7 @@ class SqlBase:
         conditions: list[Any],
         request: PageRequest,
         to_value: Callable[[Any], T],
+        columns: Sequence[sa.ColumnElement[Any]] | None = None,
     ) -> Page[T]:
         """Select a page ordered by `(sort, id)`: keyset after a cursor, or an offset.
 
@@ -112,7 +113,8 @@ class SqlBase:
             bound = sa.tuple_(sa.literal(cursor.key), sa.literal(cursor.id))
             page_conditions.append(keyset < bound if descending else keyset > bound)
         ordering = (sort_col.desc(), id_col.desc()) if descending else (sort_col, id_col)
-        stmt = sa.select(table).where(*page_conditions).order_by(*ordering)
+        selected = sa.select(*columns) if columns is not None else sa.select(table)
+        stmt = selected.where(*page_conditions).order_by(*ordering)
         if request.offset:
             stmt = stmt.offset(request.offset)
         stmt = stmt.limit(request.limit + 1)

@@ -18,6 +18,7 @@ from convostore.storage.rows import (
     evidence_rows,
     message_to_row,
     run_to_row,
+    session_from_brief_row,
     session_from_row,
     summary_to_json,
 )
@@ -32,6 +33,23 @@ from convostore.storage.tables import (
 )
 
 _CHILD_TABLES = (messages, evidence, runs, idempotency_keys)
+# What a list shows: no summary, state, metadata, component data or extra to decode.
+BRIEF_COLUMNS = [
+    sessions.c[name]
+    for name in (
+        "id",
+        "user_id",
+        "type",
+        "component_id",
+        "title",
+        "metrics",
+        "message_count",
+        "run_count",
+        "created_at",
+        "updated_at",
+        "last_message_at",
+    )
+]
 
 
 def _key(tenant_id: str, session_id: str) -> sa.ColumnElement[bool]:
@@ -87,6 +105,29 @@ def new_session_row(tenant_id: str, new: NewSession, session_id: str) -> dict[st
         "updated_at": created,
         "last_message_at": None,
     }
+
+
+def _filters(tenant_id: str, query: SessionQuery) -> list[Any]:
+    """The WHERE conditions of a session query: tenant first, then its filters."""
+    conditions: list[Any] = [sessions.c.tenant_id == tenant_id]
+    if query.user_id is not None:
+        conditions.append(sessions.c.user_id == query.user_id)
+    if query.type is not None:
+        conditions.append(sessions.c.type == query.type)
+    if query.component_id is not None:
+        conditions.append(sessions.c.component_id == query.component_id)
+    for column, bound, op in (
+        (sessions.c.created_at, query.created_after, "ge"),
+        (sessions.c.created_at, query.created_before, "lt"),
+        (sessions.c.updated_at, query.updated_after, "ge"),
+        (sessions.c.updated_at, query.updated_before, "lt"),
+    ):
+        if bound is not None:
+            micros = to_micros(bound)
+            conditions.append(column >= micros if op == "ge" else column < micros)
+    if query.q:
+        conditions.append(sessions.c.title.ilike(like_pattern(query.q), escape="\\"))
+    return conditions
 
 
 class SessionsPart(SqlBase):
@@ -161,25 +202,7 @@ class SessionsPart(SqlBase):
         return len(found)
 
     def list_sessions(self, tenant_id: str, query: SessionQuery) -> Page[Session]:
-        conditions = [sessions.c.tenant_id == tenant_id]
-        if query.user_id is not None:
-            conditions.append(sessions.c.user_id == query.user_id)
-        if query.type is not None:
-            conditions.append(sessions.c.type == query.type)
-        if query.component_id is not None:
-            conditions.append(sessions.c.component_id == query.component_id)
-        for column, bound, op in (
-            (sessions.c.created_at, query.created_after, "ge"),
-            (sessions.c.created_at, query.created_before, "lt"),
-            (sessions.c.updated_at, query.updated_after, "ge"),
-            (sessions.c.updated_at, query.updated_before, "lt"),
-        ):
-            if bound is not None:
-                micros = to_micros(bound)
-                conditions.append(column >= micros if op == "ge" else column < micros)
-        if query.q:
-            conditions.append(sessions.c.title.ilike(like_pattern(query.q), escape="\\"))
-
+        conditions = _filters(tenant_id, query)
         request = PageRequest(
             sort=query.sort,
             order=query.order,
@@ -188,7 +211,15 @@ class SessionsPart(SqlBase):
             offset=query.offset,
             include_total=query.include_total,
         )
+        if query.brief:
+            return self.page(sessions, conditions, request, session_from_brief_row, BRIEF_COLUMNS)
         return self.page(sessions, conditions, request, session_from_row)
+
+    def count_sessions(self, tenant_id: str, query: SessionQuery) -> int:
+        """How many sessions match the query's filters (its sort and paging are ignored)."""
+        stmt = sa.select(sa.func.count()).select_from(sessions).where(*_filters(tenant_id, query))
+        with self.read() as conn:
+            return int(conn.execute(stmt).scalar_one())
 
     def delete_user(self, tenant_id: str, user_id: str) -> UserErasure:
         owned = sa.select(sessions.c.id).where(

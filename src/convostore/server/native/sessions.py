@@ -75,6 +75,7 @@ async def list_sessions(
         limit=limit,
         after=after,
         include_total=include_total,
+        brief=True,
     )
     service = context(request).service
     page = await read(service.store, service.list_sessions, caller, query)

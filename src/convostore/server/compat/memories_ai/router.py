@@ -153,6 +153,7 @@ def list_sessions_data(ctx: AppContext, authorization: str | None, params: Param
         limit=PAGE_SIZE,
         offset=(page_number - 1) * PAGE_SIZE,
         include_total=True,
+        brief=True,
     )
     page = ctx.service.list_sessions(principal, query)
     return to_session_list(page.items, page=page_number, total=page.total or 0)
