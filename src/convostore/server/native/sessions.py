@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 
 from convostore.errors import NotFound
 from convostore.models import (
@@ -43,44 +44,35 @@ async def create_session(request: Request, body: CreateSessionBody, caller: Call
     return JSONResponse(session_json(session), status_code=201)
 
 
+class ListSessionsParams(BaseModel):
+    """The query parameters of `GET /v1/sessions`, validated in one pass."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    user_id: str | None = None
+    type: SessionType | None = None
+    component_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    q: str | None = Field(None, description="case-insensitive title substring")
+    sort: SortField = "updated_at"
+    order: SortOrder = "desc"
+    limit: int = Field(20, ge=1, le=200)
+    after: str | None = Field(None, description="next_cursor of the previous page")
+    include_total: bool = False
+
+
 @router.get("", response_model=SessionListOut, summary="List sessions")
 async def list_sessions(
-    request: Request,
-    caller: Caller,
-    user_id: str | None = None,
-    type: SessionType | None = None,
-    component_id: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-    updated_after: datetime | None = None,
-    updated_before: datetime | None = None,
-    q: Annotated[str | None, Query(description="case-insensitive title substring")] = None,
-    sort: SortField = "updated_at",
-    order: SortOrder = "desc",
-    limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
-    include_total: bool = False,
+    request: Request, caller: Caller, params: Annotated[ListSessionsParams, Query()]
 ) -> JSONResponse:
-    query = SessionQuery(
-        user_id=user_id,
-        type=type,
-        component_id=component_id,
-        created_after=created_after,
-        created_before=created_before,
-        updated_after=updated_after,
-        updated_before=updated_before,
-        q=q,
-        sort=sort,
-        order=order,
-        limit=limit,
-        after=after,
-        include_total=include_total,
-        brief=True,
-    )
+    query = SessionQuery(**params.model_dump(), brief=True)
     service = context(request).service
     page = await read(service.store, service.list_sessions, caller, query)
     body = list_json([session_item_json(s) for s in page.items], page.has_more, page.next_cursor)
-    if include_total:
+    if params.include_total:
         body["total_count"] = page.total
     return JSONResponse(body)
 
