@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from agno.db.schemas.memory import UserMemory
 from agno.db.sqlite import SqliteDb
@@ -52,8 +53,15 @@ def _run(session: int, turn: int) -> RunOutput:
 
 
 def build_agno_db(path: Path) -> SqliteDb:
-    """Three agent sessions of two runs each, a summary, state, and four memories of two users."""
+    """An Agno SQLite database filled by `fill_agno_db`."""
     db = SqliteDb(db_file=str(path))
+    fill_agno_db(db)
+    return db
+
+
+def fill_agno_db(db: Any) -> None:
+    """Three agent sessions of two runs each, a summary, state, and four memories of two users,
+    written through any of agno's database classes (`SqliteDb`, `PostgresDb`)."""
     for s in range(SESSIONS):
         runs = [_run(s, t) for t in range(RUNS_PER_SESSION)]
         totals = {
@@ -95,4 +103,3 @@ def build_agno_db(path: Path) -> SqliteDb:
                 updated_at=T0 + i,
             )
         )
-    return db

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from agno.db.postgres import PostgresDb
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from convostore.cli.main import cli
 from convostore.storage import SqlStore
-from tests.compat.agno.agno_source import RUNS_PER_SESSION, SESSIONS, build_agno_db
+from tests.compat.agno.agno_source import RUNS_PER_SESSION, SESSIONS, build_agno_db, fill_agno_db
 
 
-def _import(source: Path, database_url: str, *extra: str) -> dict[str, int]:
+def _import(source: Path | str, database_url: str, *extra: str) -> dict[str, int]:
+    url = source if isinstance(source, str) else f"sqlite:///{source}"
     result = CliRunner().invoke(
-        cli, ["import", "agno", f"sqlite:///{source}", "--database", database_url, "--json", *extra]
+        cli, ["import", "agno", url, "--database", database_url, "--json", *extra]
     )
     assert result.exit_code == 0, result.output
     report: dict[str, int] = json.loads(result.output)
@@ -133,3 +138,42 @@ def test_import_errors_are_one_line(tmp_path: Path, database_url: str) -> None:
     )
     assert result.exit_code == 1
     assert result.output.startswith("error: no Agno tables")
+
+
+@pytest.fixture
+def agno_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A fresh PostgreSQL database written by agno's own `PostgresDb` (schema `ai`)."""
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    name = f"agno_src_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        db = PostgresDb(db_url=url)
+        fill_agno_db(db)
+        db.db_engine.dispose()
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_import_from_an_agno_postgres_database(
+    agno_postgres_url: str, database_url: str, client: TestClient
+) -> None:
+    report = _import(agno_postgres_url, database_url)
+    assert report["sessions_imported"] == SESSIONS
+    assert report["runs"] == SESSIONS * RUNS_PER_SESSION
+    assert report["messages"] == SESSIONS * RUNS_PER_SESSION * 3
+    assert (report["memories_seen"], report["memories_imported"]) == (4, 4)
+    assert _import(agno_postgres_url, database_url)["sessions_imported"] == 0
+    sessions = client.get("/sessions?sort_order=asc").json()
+    assert sessions["meta"]["total_count"] == SESSIONS
+    assert sessions["data"][0]["metrics"] == {
+        "input_tokens": 201,
+        "output_tokens": 41,
+        "total_tokens": 242,
+    }
+    runs = client.get("/sessions/sess-0/runs").json()
+    assert [r["run_id"] for r in runs] == ["run-0-0", "run-0-1"]
