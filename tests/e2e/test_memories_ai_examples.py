@@ -10,18 +10,16 @@ from __future__ import annotations
 import ast
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from bench.server import start_server
 from convostore.auth import KeyService
 from convostore.storage import open_store
 
@@ -64,44 +62,14 @@ else:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A uvicorn process serving `create_app(Settings(database_url=...))`; yields its base URL."""
-    port = _free_port()
-    launcher = tmp_path / "launch.py"
-    launcher.write_text(
-        "import uvicorn\n"
-        "from convostore.config import Settings\n"
-        "from convostore.server import create_app\n"
-        f"app = create_app(Settings(database_url={database_url!r}))\n"
-        f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')\n"
-    )
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen([sys.executable, str(launcher)], stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
+    """A real server process on `database_url`; yields its base URL."""
+    process = start_server(database_url, log_dir=tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "server.log").read_text())
-            time.sleep(0.1)
-        yield base
+        yield process.base_url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        process.stop()
 
 
 @pytest.fixture

@@ -7,11 +7,6 @@ agno's own schemas, so a shape it cannot read fails the test.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,48 +16,19 @@ from agno.client.os import AgentOSClient
 from agno.db.base import SessionType
 from agno.utils.http import aclose_default_clients, close_sync_client
 
+from bench.server import start_server
 from convostore.storage import open_store
-
-SERVER = """
-import sys, uvicorn
-from convostore.config import Settings
-from convostore.server import create_app
-uvicorn.run(create_app(Settings(database_url=sys.argv[1])), host="127.0.0.1",
-            port=int(sys.argv[2]), log_level="warning")
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
 def base_url(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A real server process on `database_url`; yields its base URL."""
     open_store(database_url).close()  # migrated before the server starts
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVOSTORE_")}
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVER, database_url, str(port)], env=env, cwd=tmp_path
-    )
-    url = f"http://127.0.0.1:{port}"
+    process = start_server(database_url, log_dir=tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the convostore server did not start")
-            time.sleep(0.1)
-        yield url
+        yield process.base_url
     finally:
         process.kill()
-        process.wait(timeout=10)
 
 
 async def _session_round_trip(client: AgentOSClient, base_url: str) -> None:
