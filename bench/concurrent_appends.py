@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.server import ServerProcess, running_servers
+from bench.server import ServerProcess, all_messages, running_servers
 
 
 @dataclass
@@ -100,16 +100,7 @@ def audit(base_url: str, sent: Sent, session_ids: list[str]) -> list[str]:
     problems = list(sent.errors)
     with httpx.Client(base_url=base_url, timeout=30.0) as client:
         for sid in session_ids:
-            stored: list[dict[str, object]] = []
-            after = 0
-            while True:
-                page = client.get(
-                    f"/v1/sessions/{sid}/messages", params={"after": after, "limit": 1000}
-                ).json()
-                stored.extend(page["data"])
-                if not page["has_more"]:
-                    break
-                after = int(page["next_cursor"])
+            stored = all_messages(client, sid)
             seqs = [m["seq"] for m in stored]
             if seqs != list(range(1, len(stored) + 1)):
                 problems.append(f"{sid}: seq is not 1..N without gaps")

@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
-from bench.server import ServerProcess, start_server
+from bench.server import ServerProcess, all_messages, start_server
 from convostore.storage import open_store
 
 
@@ -126,16 +126,7 @@ def audit(
     stored: dict[str, list[str]] = {}
     with httpx.Client(base_url=server.base_url, timeout=30.0) as client:
         for sid in sessions:
-            messages: list[dict[str, object]] = []
-            after = 0
-            while True:
-                page = client.get(
-                    f"/v1/sessions/{sid}/messages", params={"after": after, "limit": 1000}
-                ).json()
-                messages.extend(page["data"])
-                if not page["has_more"]:
-                    break
-                after = int(page["next_cursor"])
+            messages = all_messages(client, sid)
             if [m["seq"] for m in messages] != list(range(1, len(messages) + 1)):
                 problems.append(f"{sid}: seq has gaps or is out of order")
             stored[sid] = [str(m["content"]) for m in messages]
@@ -144,7 +135,7 @@ def audit(
                 problems.append(
                     f"{sid}: message_count {session['message_count']} != {len(messages)}"
                 )
-            tokens = sum(int(m["metrics"].get("total_tokens", 0)) for m in messages)  # type: ignore[union-attr]
+            tokens = sum(int(m["metrics"].get("total_tokens", 0)) for m in messages)
             if session["metrics"].get("total_tokens", 0) != tokens:
                 problems.append(f"{sid}: token roll-up {session['metrics']} != {tokens}")
     everything = [c for contents in stored.values() for c in contents]

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -121,3 +122,17 @@ def running_servers(
     finally:
         for server in servers:
             server.stop()
+
+
+def all_messages(client: httpx.Client, session_id: str) -> list[dict[str, Any]]:
+    """Every stored message of a session, page after page, over the native API."""
+    messages: list[dict[str, Any]] = []
+    after = 0
+    while True:
+        page = client.get(
+            f"/v1/sessions/{session_id}/messages", params={"after": after, "limit": 1000}
+        ).json()
+        messages.extend(page["data"])
+        if not page["has_more"]:
+            return messages
+        after = int(page["next_cursor"])

@@ -28,23 +28,14 @@ def _or_none(value: Any) -> Any:
 
 def session_from_row(row: Row) -> Session:
     summary = row["summary"]
-    return Session(
-        id=row["id"],
-        user_id=row["user_id"],
-        type=row["type"],
-        component_id=row["component_id"],
-        title=row["title"],
-        summary=Summary.model_validate(summary) if summary else None,
-        state=row["state"],
-        metadata=row["metadata"],
-        component_data=row["component_data"],
-        extra=row["extra"],
-        metrics=row["metrics"] or {},
-        message_count=row["message_count"],
-        run_count=row["run_count"],
-        created_at=from_micros(row["created_at"]),
-        updated_at=from_micros(row["updated_at"]),
-        last_message_at=from_micros(row["last_message_at"]) if row["last_message_at"] else None,
+    return session_from_brief_row(row).model_copy(
+        update={
+            "summary": Summary.model_validate(summary) if summary else None,
+            "state": row["state"],
+            "metadata": row["metadata"],
+            "component_data": row["component_data"],
+            "extra": row["extra"],
+        }
     )
 
 
