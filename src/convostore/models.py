@@ -61,6 +61,35 @@ class EvidenceRef(Value):
     items: list[EvidenceItem] = Field(default_factory=list)
 
 
+class EvidenceQuery(Value):
+    """Evidence cited from one source, optionally within one session and a time range.
+
+    A citation matches when its span `[start, end]` overlaps the requested one; either bound
+    may be left open. Hits come in conversation order, `(session_id, seq, ref_index)`.
+    """
+
+    source_id: str
+    session_id: str | None = None
+    start: float | None = None
+    end: float | None = None
+    limit: int = 50
+    after: str | None = None
+
+
+class EvidenceHit(Value):
+    """One message's citation of a source, with the cited `ref` itself (names, items, text)."""
+
+    session_id: str
+    seq: int
+    message_id: str | None = None
+    ref_index: int
+    source_kind: str
+    source_id: str
+    start: float | None = None
+    end: float | None = None
+    ref: EvidenceRef | None = None
+
+
 class Thinking(Value):
     """One reasoning step of an assistant message."""
 

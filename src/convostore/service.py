@@ -10,6 +10,7 @@ It knows nothing of HTTP or SQL.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from convostore.config import Limits
 from convostore.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from convostore.ids import new_id, utcnow
 from convostore.models import (
+    EvidenceHit,
+    EvidenceQuery,
     Memory,
     MemoryQuery,
     Message,
@@ -349,6 +352,24 @@ class SessionService:
             self.get_session(principal, session_id)  # raises if the session is the missing part
             raise NotFound(f"run {run_id!r} not found in session {session_id!r}", param="run_id")
         return run
+
+    # --- evidence -----------------------------------------------------------------------------
+
+    def find_evidence(self, principal: Principal, query: EvidenceQuery) -> Page[EvidenceHit]:
+        """Citations of one source whose span overlaps `[start, end]`, in conversation order."""
+        check_limit(query.limit, self.limits.max_page_size)
+        if not query.source_id:
+            raise InvalidRequest("source_id must not be empty", param="source_id")
+        check_ref(query.source_id, "source_id")
+        check_ref(query.session_id, "session_id")
+        check_ref(query.after, "after")
+        for name in ("start", "end"):
+            value = getattr(query, name)
+            if value is not None and not math.isfinite(value):
+                raise InvalidRequest(f"{name} must be a finite number of seconds", param=name)
+        if query.start is not None and query.end is not None and query.start > query.end:
+            raise InvalidRequest("start must not be after end", param="start")
+        return self.store.find_evidence(principal.tenant_id, query, scope_user=principal.user_id)
 
     # --- memories -----------------------------------------------------------------------------
 

@@ -85,6 +85,8 @@ class Victim:
     run_output: str = field(default_factory=lambda: _token("RUNOUTPUT"))
     fact: str = field(default_factory=lambda: _token("FACT"))
     topic: str = field(default_factory=lambda: _token("TOPIC"))
+    source: str = field(default_factory=lambda: _token("victim-video"))
+    cited: str = field(default_factory=lambda: _token("CITED"))
 
     def tokens(self) -> list[str]:
         return list(vars(self).values())
@@ -138,6 +140,7 @@ def _samples(v: Victim) -> dict[tuple[str, str], Sample]:
         ("GET", "/v1/memories/{memory_id}"): Sample(),
         ("PUT", "/v1/memories/{memory_id}"): Sample(body=memory),
         ("DELETE", "/v1/memories/{memory_id}"): Sample(),
+        ("GET", "/v1/evidence"): Sample(query={"source_id": v.source}, foreign="own"),
         ("POST", "/v1/import/memories-ai"): Sample(
             body={
                 "unique_id": VICTIM_USER,
@@ -229,7 +232,16 @@ def _seed(client: TestClient, v: Victim, admin: dict[str, str]) -> None:
     }
     messages = [
         {"role": "user", "content": v.content, "metrics": {"total_tokens": 7}},
-        {"role": "assistant", "content": v.answer},
+        {
+            "role": "assistant",
+            "content": v.answer,
+            "refs": [
+                {
+                    "source": {"id": v.source},
+                    "items": [{"kind": "keyframe", "start": 3.0, "text": v.cited}],
+                }
+            ],
+        },
     ]
     steps = [
         (

@@ -7,6 +7,7 @@ import click
 from convostore import __version__
 from convostore.cli.db import db_group
 from convostore.cli.demo import demo_command
+from convostore.cli.export import export_group
 from convostore.cli.importing import import_group
 from convostore.cli.keys import keys_group
 from convostore.cli.serve import serve_command
@@ -25,6 +26,7 @@ cli.add_command(sessions_group)
 cli.add_command(keys_group)
 cli.add_command(db_group)
 cli.add_command(import_group)
+cli.add_command(export_group)
 
 
 def main() -> None:

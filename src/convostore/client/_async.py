@@ -15,6 +15,8 @@ from convostore.client.types import (
     ApiKey,
     AppendedMessages,
     Deleted,
+    EvidenceFilters,
+    EvidenceHit,
     Health,
     ImportResult,
     Memory,
@@ -242,6 +244,24 @@ class AsyncClient:
             page = await self._send(core.list_memories(params))
             for item in page.data:
                 yield item
+            params = core.next_cursor_filters(params, page)
+
+    # --- evidence -----------------------------------------------------------------------------
+
+    async def find_evidence(
+        self, source_id: str, **filters: Unpack[EvidenceFilters]
+    ) -> Page[EvidenceHit]:
+        """Messages that cited `source_id`, whose cited span overlaps `[start, end]` seconds."""
+        return await self._send(core.find_evidence(source_id, filters))
+
+    async def iter_evidence(
+        self, source_id: str, **filters: Unpack[EvidenceFilters]
+    ) -> AsyncIterator[EvidenceHit]:
+        params: Mapping[str, Any] | None = filters
+        while params is not None:
+            page = await self._send(core.find_evidence(source_id, params))
+            for hit in page.data:
+                yield hit
             params = core.next_cursor_filters(params, page)
 
     # --- import ---------------------------------------------------------------------------------

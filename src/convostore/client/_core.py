@@ -27,6 +27,7 @@ from convostore.client.types import (
     ApiKey,
     AppendedMessages,
     Deleted,
+    EvidenceHit,
     Health,
     ImportResult,
     Memory,
@@ -380,6 +381,11 @@ def delete_memory(memory_id: str) -> Call[Deleted]:
 
 def list_memories(filters: Mapping[str, Any]) -> Call[Page[Memory]]:
     return Call("GET", "/v1/memories", _model(Page[Memory]), params=query(**filters))
+
+
+def find_evidence(source_id: str, filters: Mapping[str, Any]) -> Call[Page[EvidenceHit]]:
+    params = query(source_id=source_id, **filters)
+    return Call("GET", "/v1/evidence", _model(Page[EvidenceHit]), params=params)
 
 
 def create_key(

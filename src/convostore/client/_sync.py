@@ -15,6 +15,8 @@ from convostore.client.types import (
     ApiKey,
     AppendedMessages,
     Deleted,
+    EvidenceFilters,
+    EvidenceHit,
     Health,
     ImportResult,
     Memory,
@@ -236,6 +238,23 @@ class Client:
         params: Mapping[str, Any] | None = filters
         while params is not None:
             page = self._send(core.list_memories(params))
+            yield from page.data
+            params = core.next_cursor_filters(params, page)
+
+    # --- evidence -----------------------------------------------------------------------------
+
+    def find_evidence(
+        self, source_id: str, **filters: Unpack[EvidenceFilters]
+    ) -> Page[EvidenceHit]:
+        """Messages that cited `source_id`, whose cited span overlaps `[start, end]` seconds."""
+        return self._send(core.find_evidence(source_id, filters))
+
+    def iter_evidence(
+        self, source_id: str, **filters: Unpack[EvidenceFilters]
+    ) -> Iterator[EvidenceHit]:
+        params: Mapping[str, Any] | None = filters
+        while params is not None:
+            page = self._send(core.find_evidence(source_id, params))
             yield from page.data
             params = core.next_cursor_filters(params, page)
 

@@ -140,6 +140,20 @@ class Memory(Model):
     updated_at: datetime
 
 
+class EvidenceHit(Model):
+    """One message's citation of a source, with the cited `ref` (names, items, text)."""
+
+    session_id: str
+    seq: int
+    message_id: str | None = None
+    ref_index: int
+    source_kind: str
+    source_id: str
+    start: float | None = None
+    end: float | None = None
+    ref: EvidenceRef | None = None
+
+
 class ApiKey(Model):
     """A key's public record. `key`, the secret, is set only in `create_key`'s answer."""
 
@@ -271,11 +285,23 @@ class MemoryFilters(TypedDict, total=False):
     after: str
 
 
+class EvidenceFilters(TypedDict, total=False):
+    """`find_evidence` and `iter_evidence`: citations overlapping `[start, end]` seconds."""
+
+    session_id: str
+    start: float
+    end: float
+    limit: int
+    after: str
+
+
 __all__ = [
     "ApiKey",
     "AppendedMessages",
     "Deleted",
     "ErasureCounts",
+    "EvidenceFilters",
+    "EvidenceHit",
     "Health",
     "ImportResult",
     "Memory",

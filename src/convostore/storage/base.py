@@ -13,6 +13,8 @@ from typing import Literal, Protocol
 from convostore.components import Component
 from convostore.models import (
     ApiKey,
+    EvidenceHit,
+    EvidenceQuery,
     Memory,
     MemoryQuery,
     Message,
@@ -142,6 +144,11 @@ class Store(Protocol):
         *,
         scope_user: str | None = None,
     ) -> Run | None: ...
+
+    # evidence
+    def find_evidence(
+        self, tenant_id: str, query: EvidenceQuery, *, scope_user: str | None = None
+    ) -> Page[EvidenceHit]: ...
 
     # memories
     def create_memory(self, tenant_id: str, memory: Memory) -> Memory: ...

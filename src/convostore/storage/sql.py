@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from convostore.storage.sql_components import ComponentsPart
 from convostore.storage.sql_conversation import ConversationPart
+from convostore.storage.sql_evidence import EvidencePart
 from convostore.storage.sql_keys import KeysPart
 from convostore.storage.sql_memories import MemoriesPart
 from convostore.storage.sql_sessions import SessionsPart
 
 
-class SqlStore(SessionsPart, ConversationPart, MemoriesPart, KeysPart, ComponentsPart):
+class SqlStore(
+    SessionsPart, ConversationPart, EvidencePart, MemoriesPart, KeysPart, ComponentsPart
+):
     """Implements `convostore.storage.base.Store` on a SQLAlchemy engine."""

@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from convostore.server.native import admin, memories, messages, sessions
+from convostore.server.native import admin, evidence, memories, messages, sessions
 
 router = APIRouter()
 router.include_router(admin.router)
 router.include_router(sessions.router)
 router.include_router(messages.router)
 router.include_router(memories.router)
+router.include_router(evidence.router)
 
 __all__ = ["router"]

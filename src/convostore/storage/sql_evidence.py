@@ -1,0 +1,139 @@
+"""Evidence: which messages cited a source, and where in it.
+
+The `evidence` table holds one row per (message, cited source) with the span its items cover, so
+a query by source id and time range reads an index range of that table and joins only the
+matching messages (for the cited ref itself). Its key, `(tenant, source, session, seq,
+ref_index)`, is also the order of the hits, so keyset paging continues right after the last one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from convostore.errors import InvalidRequest
+from convostore.models import EvidenceHit, EvidenceQuery, EvidenceRef, Page
+from convostore.storage.sql_base import SqlBase
+from convostore.storage.tables import evidence, messages, sessions
+
+MAX_CURSOR_LENGTH = 2048
+_CURSOR_TAG = "evidence"
+_INT64 = 2**63
+
+
+def encode_evidence_cursor(session_id: str, seq: int, ref_index: int) -> str:
+    raw = json.dumps([_CURSOR_TAG, session_id, seq, ref_index], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_evidence_cursor(token: str, param: str = "after") -> tuple[str, int, int]:
+    """The `(session_id, seq, ref_index)` a cursor continues after; anything else is a 400."""
+    if len(token) > MAX_CURSOR_LENGTH:
+        raise InvalidRequest("cursor is too long", param=param)
+    try:
+        data = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
+    except (ValueError, binascii.Error, UnicodeError):
+        raise InvalidRequest("cursor is malformed", param=param) from None
+    if not (
+        isinstance(data, list)
+        and len(data) == 4
+        and data[0] == _CURSOR_TAG
+        and isinstance(data[1], str)
+        and "\x00" not in data[1]
+        and _encodable(data[1])
+        and all(type(n) is int and -_INT64 <= n < _INT64 for n in data[2:])
+    ):
+        raise InvalidRequest("cursor is malformed", param=param)
+    return data[1], data[2], data[3]
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _cited_ref(refs: Any, index: int) -> EvidenceRef | None:
+    if isinstance(refs, list) and 0 <= index < len(refs):
+        return EvidenceRef.model_validate(refs[index])
+    return None
+
+
+class EvidencePart(SqlBase):
+    def find_evidence(
+        self, tenant_id: str, query: EvidenceQuery, *, scope_user: str | None = None
+    ) -> Page[EvidenceHit]:
+        e = evidence.c
+        joined = evidence.join(
+            messages,
+            sa.and_(
+                messages.c.tenant_id == e.tenant_id,
+                messages.c.session_id == e.session_id,
+                messages.c.seq == e.seq,
+            ),
+        )
+        conditions: list[Any] = [e.tenant_id == tenant_id, e.source_id == query.source_id]
+        if scope_user is not None:
+            joined = joined.join(
+                sessions,
+                sa.and_(sessions.c.tenant_id == e.tenant_id, sessions.c.id == e.session_id),
+            )
+            conditions.append(sessions.c.user_id == scope_user)
+        if query.session_id is not None:
+            conditions.append(e.session_id == query.session_id)
+        # overlap of [start_min, end_max] with [start, end]; a citation without items has no
+        # span and so matches only an unbounded query
+        if query.start is not None:
+            conditions.append(e.end_max >= query.start)
+        if query.end is not None:
+            conditions.append(e.start_min <= query.end)
+        if query.after:
+            session_id, seq, ref_index = decode_evidence_cursor(query.after)
+            keyset = sa.tuple_(e.session_id, e.seq, e.ref_index)
+            bound = sa.tuple_(sa.literal(session_id), sa.literal(seq), sa.literal(ref_index))
+            conditions.append(keyset > bound)
+        stmt = (
+            sa.select(
+                e.session_id,
+                e.seq,
+                e.ref_index,
+                e.source_id,
+                e.source_kind,
+                e.start_min,
+                e.end_max,
+                messages.c.id.label("message_id"),
+                messages.c.refs,
+            )
+            .select_from(joined)
+            .where(*conditions)
+            .order_by(e.session_id, e.seq, e.ref_index)
+            .limit(query.limit + 1)
+        )
+        with self.read() as conn:
+            rows = conn.execute(stmt).mappings().all()
+        has_more = len(rows) > query.limit
+        items = [
+            EvidenceHit(
+                session_id=row["session_id"],
+                seq=row["seq"],
+                message_id=row["message_id"],
+                ref_index=row["ref_index"],
+                source_kind=row["source_kind"],
+                source_id=row["source_id"],
+                start=row["start_min"],
+                end=row["end_max"],
+                ref=_cited_ref(row["refs"], row["ref_index"]),
+            )
+            for row in rows[: query.limit]
+        ]
+        next_cursor = None
+        if has_more and items:
+            last = items[-1]
+            next_cursor = encode_evidence_cursor(last.session_id, last.seq, last.ref_index)
+        return Page(items=items, has_more=has_more, next_cursor=next_cursor)
