@@ -32,6 +32,9 @@ class Limits:
     max_memory_chars: int = 5_000
 
 
+_DEFAULT_LIMITS = Limits()
+
+
 class Settings(BaseSettings):
     """How a convostore process runs. Field names map to `CONVOSTORE_<NAME>` variables."""
 
@@ -54,12 +57,13 @@ class Settings(BaseSettings):
     connect_retries: int = 10
     connect_retry_interval_s: float = 1.0
 
-    max_body_bytes: int = 10 * 1024 * 1024
-    max_content_chars: int = 1_000_000
-    max_title_chars: int = 1_000
-    max_json_bytes: int = 1024 * 1024
-    max_batch: int = 1_000
-    max_page_size: int = 200
+    # the configurable limits; their defaults are Limits' own
+    max_body_bytes: int = _DEFAULT_LIMITS.max_body_bytes
+    max_content_chars: int = _DEFAULT_LIMITS.max_content_chars
+    max_title_chars: int = _DEFAULT_LIMITS.max_title_chars
+    max_json_bytes: int = _DEFAULT_LIMITS.max_json_bytes
+    max_batch: int = _DEFAULT_LIMITS.max_batch
+    max_page_size: int = _DEFAULT_LIMITS.max_page_size
 
     log_level: str = "info"
 

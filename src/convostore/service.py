@@ -60,6 +60,8 @@ _SESSION_JSON_FIELDS = ("state", "metadata", "component_data", "extra")
 # index over every matching session. A write through this service refreshes them at once;
 # writes by other processes show within this many seconds.
 COUNT_CACHE_S = 5.0
+# What a total does not depend on: everything else in a SessionQuery is a filter.
+_PAGING_FIELDS = {"sort", "order", "limit", "after", "offset", "include_total", "brief"}
 _COUNT_CACHE_MAX = 10_000
 
 
@@ -101,18 +103,8 @@ class SessionService:
         self._generation[tenant_id] += 1
 
     def _total(self, tenant_id: str, query: SessionQuery) -> int:
-        key = (
-            tenant_id,
-            self._generation[tenant_id],
-            query.user_id,
-            query.type,
-            query.component_id,
-            query.created_after,
-            query.created_before,
-            query.updated_after,
-            query.updated_before,
-            query.q,
-        )
+        filters = query.model_dump_json(exclude=_PAGING_FIELDS)
+        key = (tenant_id, self._generation[tenant_id], filters)
         now = time.monotonic()
         cached = self._counts.get(key)
         if cached is not None and now - cached[0] < COUNT_CACHE_S:
@@ -236,9 +228,7 @@ class SessionService:
 
     # --- messages and runs --------------------------------------------------------------------
 
-    def _claim(
-        self, principal: Principal, key: str | None, scope: str, payload: Any
-    ) -> IdempotencyClaim | None:
+    def _claim(self, key: str | None, scope: str, payload: Any) -> IdempotencyClaim | None:
         if key is None:
             return None
         if not key or len(key) > 255 or not key.isprintable():
@@ -273,7 +263,7 @@ class SessionService:
             messages=messages,
             scope_user=principal.user_id,
             create=create,
-            idempotency=self._claim(principal, idempotency_key, f"messages:{session_id}", payload),
+            idempotency=self._claim(idempotency_key, f"messages:{session_id}", payload),
             max_title_chars=self.limits.max_title_chars,
         )
         return self.store.append(principal.tenant_id, request)
@@ -312,7 +302,7 @@ class SessionService:
             run=run,
             scope_user=principal.user_id,
             create=create,
-            idempotency=self._claim(principal, idempotency_key, f"runs:{session_id}", payload),
+            idempotency=self._claim(idempotency_key, f"runs:{session_id}", payload),
             max_title_chars=self.limits.max_title_chars,
         )
         return self.store.append(principal.tenant_id, request)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from convostore.cursors import Cursor, decode_cursor, encode_cursor
-from convostore.models import Page
+from convostore.models import MemoryQuery, Page, SessionQuery
 from convostore.storage.engine import WRITE_OPTION
 from convostore.storage.migrate import upgrade
 
@@ -34,6 +34,17 @@ class PageRequest:
     after: str | None = None
     offset: int | None = None
     include_total: bool = False
+
+    @classmethod
+    def of(cls, query: SessionQuery | MemoryQuery) -> PageRequest:
+        return cls(
+            sort=query.sort,
+            order=query.order,
+            limit=query.limit,
+            after=query.after,
+            offset=query.offset,
+            include_total=query.include_total,
+        )
 
 
 class SqlBase:

@@ -97,14 +97,7 @@ class MemoriesPart(SqlBase):
             conditions.append(
                 sa.cast(memories.c.topics, sa.Text).like(like_pattern(quoted), escape="\\")
             )
-        request = PageRequest(
-            sort=query.sort,
-            order=query.order,
-            limit=query.limit,
-            after=query.after,
-            offset=query.offset,
-            include_total=query.include_total,
-        )
+        request = PageRequest.of(query)
         return self.page(memories, conditions, request, memory_from_row)
 
     def memory_topics(self, tenant_id: str, *, user_id: str | None = None) -> list[str]:

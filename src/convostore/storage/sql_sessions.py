@@ -203,14 +203,7 @@ class SessionsPart(SqlBase):
 
     def list_sessions(self, tenant_id: str, query: SessionQuery) -> Page[Session]:
         conditions = _filters(tenant_id, query)
-        request = PageRequest(
-            sort=query.sort,
-            order=query.order,
-            limit=query.limit,
-            after=query.after,
-            offset=query.offset,
-            include_total=query.include_total,
-        )
+        request = PageRequest.of(query)
         if query.brief:
             return self.page(sessions, conditions, request, session_from_brief_row, BRIEF_COLUMNS)
         return self.page(sessions, conditions, request, session_from_row)
