@@ -16,6 +16,7 @@ from convostore import __version__
 from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.ratelimit import RateLimiter
+from convostore.server import native
 from convostore.server.body_limit import BodyLimitMiddleware
 from convostore.server.compat import agno
 from convostore.server.compat.memories_ai import envelope as memories_ai_envelope
@@ -24,7 +25,7 @@ from convostore.server.compat.memories_ai import router as memories_ai_router
 from convostore.server.context import AppContext, is_loopback
 from convostore.server.errors import install_error_handlers
 from convostore.server.middleware import install_middleware, watch_databases
-from convostore.server.native import router as native_router
+from convostore.server.routing import add_routes
 from convostore.server.web import router as web_router
 from convostore.service import SessionService
 from convostore.storage import open_configured
@@ -89,12 +90,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     install_middleware(app, settings)
-    app.include_router(native_router)
-    app.include_router(agno.router)
+    add_routes(app, *native.routers, *agno.routers)
     for prefix in agno.PREFIXES:
         app.state.error_renderers.register(prefix, agno.agno_error)
-    app.include_router(memories_ai_router.router)
-    app.include_router(memories_ai_import.router)
+    add_routes(app, memories_ai_router.router, memories_ai_import.router)
     app.state.error_renderers.register("/serve/api", memories_ai_envelope.render_error)
-    app.include_router(web_router)
+    add_routes(app, web_router)
     return app

@@ -28,6 +28,7 @@ from convostore.server.middleware.request_id import (
     current_request,
 )
 from convostore.server.middleware.security_headers import SecurityHeadersMiddleware
+from convostore.server.routing import add_routes
 from convostore.storage.base import Store
 
 __all__ = [
@@ -59,7 +60,7 @@ def install_middleware(app: FastAPI, settings: Settings) -> None:
     if settings.metrics_enabled:
         metrics = app.state.metrics = Metrics()
         app.add_middleware(MetricsMiddleware, metrics=metrics)
-        app.include_router(metrics_router)
+        add_routes(app, metrics_router)
     if settings.access_log:
         configure_access_log()
     app.add_middleware(RequestIdMiddleware, log=settings.access_log, log_format=settings.log_format)

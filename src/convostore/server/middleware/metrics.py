@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from convostore import __version__
 from convostore.auth import key_from_header
 from convostore.errors import Unauthenticated
+from convostore.server.routing import LeanRoute
 from convostore.storage.base import Store
 
 __all__ = ["LATENCY_BUCKETS", "Metrics", "MetricsMiddleware", "router", "watch_database_errors"]
@@ -171,7 +172,7 @@ def _listen(metrics: Metrics, database: str, engine: sa.Engine) -> Callable[[], 
     return lambda: sa.event.remove(engine, "handle_error", on_error)
 
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=LeanRoute, include_in_schema=False)
 
 
 @router.get("/metrics")

@@ -1,14 +1,13 @@
-"""The native `/v1` API: one router assembled from one module per resource."""
-
-from fastapi import APIRouter
+"""The native `/v1` API: one router per resource, mounted in this order."""
 
 from convostore.server.native import admin, evidence, memories, messages, sessions
 
-router = APIRouter()
-router.include_router(admin.router)
-router.include_router(sessions.router)
-router.include_router(messages.router)
-router.include_router(memories.router)
-router.include_router(evidence.router)
+routers = (
+    admin.router,
+    sessions.router,
+    messages.router,
+    memories.router,
+    evidence.router,
+)
 
-__all__ = ["router"]
+__all__ = ["routers"]

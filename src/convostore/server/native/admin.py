@@ -20,9 +20,10 @@ from convostore.server.native.schemas import (
     key_json,
 )
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 from convostore.service import require_admin
 
-router = APIRouter(prefix="/v1", responses=ERRORS)
+router = APIRouter(route_class=LeanRoute, prefix="/v1", responses=ERRORS)
 Caller = Annotated[Principal, Depends(principal_from)]
 
 

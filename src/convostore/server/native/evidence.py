@@ -12,8 +12,11 @@ from convostore.server.context import context, principal_from
 from convostore.server.dispatch import read
 from convostore.server.native.schemas import ERRORS
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 
-router = APIRouter(prefix="/v1/evidence", tags=["evidence"], responses=ERRORS)
+router = APIRouter(
+    route_class=LeanRoute, prefix="/v1/evidence", tags=["evidence"], responses=ERRORS
+)
 Caller = Annotated[Principal, Depends(principal_from)]
 
 

@@ -19,8 +19,11 @@ from convostore.server.native.schemas import (
     memory_json,
 )
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 
-router = APIRouter(prefix="/v1/memories", tags=["memories"], responses=ERRORS)
+router = APIRouter(
+    route_class=LeanRoute, prefix="/v1/memories", tags=["memories"], responses=ERRORS
+)
 Caller = Annotated[Principal, Depends(principal_from)]
 
 

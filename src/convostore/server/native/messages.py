@@ -22,8 +22,14 @@ from convostore.server.native.schemas import (
     run_json,
 )
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 
-router = APIRouter(prefix="/v1/sessions/{session_id}", tags=["messages and runs"], responses=ERRORS)
+router = APIRouter(
+    route_class=LeanRoute,
+    prefix="/v1/sessions/{session_id}",
+    tags=["messages and runs"],
+    responses=ERRORS,
+)
 Caller = Annotated[Principal, Depends(principal_from)]
 IdempotencyKey = Annotated[
     str | None,

@@ -33,8 +33,11 @@ from convostore.server.native.schemas import (
     session_json,
 )
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 
-router = APIRouter(prefix="/v1/sessions", tags=["sessions"], responses=ERRORS)
+router = APIRouter(
+    route_class=LeanRoute, prefix="/v1/sessions", tags=["sessions"], responses=ERRORS
+)
 Caller = Annotated[Principal, Depends(principal_from)]
 
 

@@ -17,6 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from convostore.errors import NotFound
+from convostore.server.routing import LeanRoute
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -32,7 +33,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(route_class=LeanRoute, include_in_schema=False)
 
 
 @cache

@@ -5,8 +5,6 @@ Each module is a thin router over `SessionService`; the `*_map` modules are the 
 between convostore's values and Agno's JSON. Errors are `{"detail": ...}` (see `errors`).
 """
 
-from fastapi import APIRouter
-
 from convostore.server.compat.agno import memories, meta, runs, sessions
 from convostore.server.compat.agno.errors import agno_error
 
@@ -22,10 +20,11 @@ PREFIXES = (
     "/teams",
 )
 
-router = APIRouter()
-router.include_router(sessions.router)
-router.include_router(runs.router)
-router.include_router(memories.router)
-router.include_router(meta.router)
+routers = (
+    sessions.router,
+    runs.router,
+    memories.router,
+    meta.router,
+)
 
-__all__ = ["PREFIXES", "agno_error", "router"]
+__all__ = ["PREFIXES", "agno_error", "routers"]

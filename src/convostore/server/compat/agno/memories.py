@@ -19,8 +19,9 @@ from convostore.server.compat.agno.memories_map import (
 )
 from convostore.server.compat.agno.schemas import DeleteMemoriesRequest, UserMemoryCreateSchema
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 
-router = APIRouter(tags=["Memory"])
+router = APIRouter(route_class=LeanRoute, tags=["Memory"])
 Agno = Annotated[Target, Depends(memory_target)]
 _SORTS = ("updated_at", "created_at")
 

@@ -22,8 +22,9 @@ from convostore.server.compat.agno.access import (
 from convostore.server.compat.agno.wire import iso_z
 from convostore.server.context import context
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 
-router = APIRouter(tags=["Core"])
+router = APIRouter(route_class=LeanRoute, tags=["Core"])
 
 
 @router.get("/health", operation_id="health_check", summary="Health Check")

@@ -20,8 +20,9 @@ from convostore.server.compat.agno.runs_map import (
     to_session_run,
 )
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 
-router = APIRouter(tags=["Sessions"])
+router = APIRouter(route_class=LeanRoute, tags=["Sessions"])
 Agno = Annotated[Target, Depends(session_target)]
 TypeParam = Annotated[SessionType | None, Query(alias="type")]
 Statuses = Annotated[list[str] | None, Query()]

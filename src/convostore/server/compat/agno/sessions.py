@@ -33,8 +33,9 @@ from convostore.server.compat.agno.sessions_map import (
     to_session_item,
 )
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 
-router = APIRouter(tags=["Sessions"])
+router = APIRouter(route_class=LeanRoute, tags=["Sessions"])
 Agno = Annotated[Target, Depends(session_target)]
 TypeParam = Annotated[SessionType | None, Query(alias="type")]
 _SORTS = {"created_at": "created_at", "updated_at": "updated_at", "session_name": "title"}

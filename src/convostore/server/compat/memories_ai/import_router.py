@@ -17,9 +17,10 @@ from convostore.server.compat.memories_ai.router import resolve_unique_id
 from convostore.server.context import context, principal_from
 from convostore.server.native.schemas import ERRORS
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 from convostore.service import require_write
 
-router = APIRouter(prefix="/v1/import", tags=["import"], responses=ERRORS)
+router = APIRouter(route_class=LeanRoute, prefix="/v1/import", tags=["import"], responses=ERRORS)
 Caller = Annotated[Principal, Depends(principal_from)]
 
 

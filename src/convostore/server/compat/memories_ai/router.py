@@ -33,6 +33,7 @@ from convostore.server.compat.memories_ai.mapping import (
 from convostore.server.context import AppContext, context
 from convostore.server.dispatch import read
 from convostore.server.responses import JSONResponse
+from convostore.server.routing import LeanRoute
 from convostore.service import SessionService
 from convostore.validation import check_id
 
@@ -188,7 +189,7 @@ async def get_session_detail(request: Request) -> JSONResponse:
     return success(data)
 
 
-router = APIRouter(tags=["memories.ai compatibility"])
+router = APIRouter(route_class=LeanRoute, tags=["memories.ai compatibility"])
 for _prefix in PREFIXES:
     _documented = _prefix == PREFIXES[0]
     router.add_api_route(

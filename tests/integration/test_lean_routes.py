@@ -1,0 +1,123 @@
+"""Lean routes answer exactly as FastAPI's own handler would, and the hot routes are lean.
+
+`LeanRoute` binds a request's arguments by a plan worked out once per route instead of FastAPI's
+per-request solving; while any dependency override is set it hands requests to FastAPI's handler.
+That gives the reference: each request below is sent to the same app both ways, and the answers
+(status, body, content type) must be identical — for good requests and for every kind of bad
+query string on every surface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from convostore.config import Settings
+from convostore.server import create_app
+from convostore.server.routing import LeanRoute, _Plan
+from convostore.storage import SqlStore
+
+REQUESTS = [
+    # native: one query model, scalar parameters with bounds, lists, path parameters
+    "/v1/sessions",
+    "/v1/sessions?limit=2&sort=created_at&order=asc",
+    "/v1/sessions?limit=0",
+    "/v1/sessions?limit=abc",
+    "/v1/sessions?limit=201",
+    "/v1/sessions?sort=nope",
+    "/v1/sessions?type=robot",
+    "/v1/sessions?created_after=yesterday",
+    "/v1/sessions?include_total=maybe",
+    "/v1/sessions?after=not-a-cursor",
+    "/v1/sessions?user_id=u1&user_id=u2&limit=1&limit=3",
+    "/v1/sessions/s1",
+    "/v1/sessions/s1?include_messages=3",
+    "/v1/sessions/s1?include_messages=-1",
+    "/v1/sessions/s1?include_messages=1001",
+    "/v1/sessions/missing",
+    "/v1/sessions/s1/messages?limit=2&order=desc",
+    "/v1/sessions/s1/messages?after=x",
+    "/v1/sessions/s1/messages?run_id=r1&run_id=r2",
+    "/v1/sessions/s1/runs?status=completed&status=RUNNING",
+    "/v1/sessions/s1/runs?created_after=nope",
+    "/v1/memories?topic=a&topic=b&limit=5",
+    "/v1/memories?order=sideways",
+    "/v1/evidence",
+    "/v1/evidence?source_id=v1&start=abc",
+    # Agno: 422s with FastAPI's detail list, enums, paging
+    "/sessions?type=agent&limit=2&page=1",
+    "/sessions?type=agent&page=0",
+    "/sessions?type=agent&limit=x",
+    "/sessions?type=robot",
+    "/sessions?sort_by=nope",
+    "/sessions/s1?type=agent",
+    "/sessions/s1/runs?type=agent&created_after=x",
+    "/sessions/missing?type=agent",
+    "/memories?limit=-3",
+    "/memories?topics=a&topics=b",
+    # memories.ai: parameters read by the router itself
+    "/serve/api/v1/list_sessions?unique_id=u1",
+    "/serve/api/v1/list_sessions?unique_id=u1&page=x",
+    "/serve/api/v1/get_session_detail?sessionId=s1&unique_id=u1",
+    "/serve/api/v1/get_session_detail",
+]
+
+
+@pytest.fixture
+def both(database_url: str, store: SqlStore) -> Iterator[tuple[TestClient, TestClient]]:
+    lean_app = create_app(Settings(database_url=database_url), store=store)
+    fastapi_app = create_app(Settings(database_url=database_url), store=store)
+    fastapi_app.dependency_overrides[_unused_dependency] = _unused_dependency
+    with TestClient(lean_app) as lean, TestClient(fastapi_app) as reference:
+        created = lean.post("/v1/sessions", json={"id": "s1", "user_id": "u1"})
+        assert created.status_code == 201
+        recorded = lean.post(
+            "/v1/sessions/s1/runs",
+            json={
+                "id": "r1",
+                "messages": [
+                    {"role": "user", "content": "Where is the cat?"},
+                    {"role": "assistant", "content": "At 0:42."},
+                ],
+            },
+        )
+        assert recorded.status_code == 201, recorded.text
+        yield lean, reference
+
+
+def _unused_dependency() -> None:
+    """Only its presence among the overrides matters: it sends requests to FastAPI's handler."""
+
+
+@pytest.mark.parametrize("target", REQUESTS)
+def test_lean_and_fastapi_answers_are_identical(
+    both: tuple[TestClient, TestClient], target: str
+) -> None:
+    lean, reference = both
+    got, expected = lean.get(target), reference.get(target)
+    assert (got.status_code, got.headers["content-type"]) == (
+        expected.status_code,
+        expected.headers["content-type"],
+    )
+    assert got.json() == expected.json()
+
+
+def test_every_read_route_of_every_surface_is_served_lean(client: TestClient) -> None:
+    """A signature change that silently sent a hot route back to FastAPI's solving would fail.
+
+    The web UI's pages (`/` redirects there) are files, not API reads: they are left out.
+    """
+    routes = [
+        r
+        for r in client.app.routes  # type: ignore[attr-defined]
+        if isinstance(r, APIRoute)
+        and "GET" in r.methods
+        and r.path != "/"
+        and not r.path.startswith("/ui")
+    ]
+    assert len(routes) > 20
+    slow = [r.path for r in routes if not isinstance(r, LeanRoute) or _Plan.of(r.dependant) is None]
+    assert slow == []
