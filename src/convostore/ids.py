@@ -75,4 +75,16 @@ def as_utc(value: datetime) -> datetime:
 
 
 def from_micros(value: int) -> datetime:
+    """The UTC datetime of integer microseconds since the epoch.
+
+    Through a float, which is exact here: until the year 2200 a double resolves a timestamp to well
+    under half a microsecond, and `fromtimestamp` rounds to the nearest one. It is several times
+    faster than adding a timedelta, and list pages convert three per row.
+    """
+    if -_FLOAT_EXACT_US < value < _FLOAT_EXACT_US:
+        return _fromtimestamp(value / 1_000_000, UTC)
     return _UNIX_EPOCH + timedelta(microseconds=value)
+
+
+_fromtimestamp = datetime.fromtimestamp
+_FLOAT_EXACT_US = 7_258_118_400_000_000  # 2200-01-01

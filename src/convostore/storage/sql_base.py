@@ -1,15 +1,20 @@
 """Transactions and dialect helpers shared by the SQL store's parts.
 
-SQLite has one writer: writes take a process-wide lock and `BEGIN IMMEDIATE`, so they queue here
-instead of failing with "database is locked", while reads proceed concurrently under WAL.
-PostgreSQL writes run concurrently and serialise per session with a row lock (`FOR UPDATE`).
+SQLite has one writer: writes queue here (`group_commit`) instead of failing with "database is
+locked", and the writes that queue together share one transaction and one fsync, each in its own
+savepoint; reads proceed concurrently under WAL. A write must read through its own connection:
+another one does not see the group's writes before their commit. PostgreSQL writes run
+concurrently and serialise per session with a row lock (`FOR UPDATE`).
+
+The reads that serve most requests are prepared once per shape (`prepared`): `page` for keyset
+and offset lists, `select_where` for the rest, with filters named by the values they compare.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+import functools
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -19,7 +24,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from convostore.cursors import Cursor, decode_cursor, encode_cursor
 from convostore.models import MemoryQuery, Page, SessionQuery
 from convostore.storage.engine import WRITE_OPTION
+from convostore.storage.group_commit import GroupCommit
 from convostore.storage.migrate import upgrade
+from convostore.storage.prepared import PreparedCache, ReadConnections
 
 T = TypeVar("T")
 
@@ -54,7 +61,8 @@ class SqlBase:
         # An embedded SQLite read takes tens of microseconds: cheaper to run on the event loop than
         # to hand to a worker thread. Network databases are read from worker threads.
         self.inline_reads = self.dialect == "sqlite"
-        self._write_lock = threading.Lock() if self.dialect == "sqlite" else None
+        # SQLite has one writer: its writes queue up and share commits (see group_commit.py).
+        self._group_commit = GroupCommit(engine) if self.dialect == "sqlite" else None
 
     # lifecycle
 
@@ -70,6 +78,11 @@ class SqlBase:
             return False
 
     def close(self) -> None:
+        if self._group_commit is not None:
+            self._group_commit.close()
+        readers = self.__dict__.get("_readers")
+        if readers is not None:
+            readers.close()
         self.engine.dispose()
 
     # transactions
@@ -79,9 +92,48 @@ class SqlBase:
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
+    @functools.cached_property
+    def prepared(self) -> PreparedCache:
+        return PreparedCache(self.engine.dialect)
+
+    @functools.cached_property
+    def _readers(self) -> ReadConnections:
+        return ReadConnections(self.engine)
+
+    def fetch(
+        self, key: Hashable, build: Callable[[], sa.Select[Any]], params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Rows of the prepared statement `key` (built by `build` on first use) for `params`."""
+        return self.prepared.get(key, build).rows(self._readers.run, params)
+
+    def select_where(
+        self,
+        name: str,
+        base: Callable[[], sa.Select[Any]],
+        filters: Filters,
+        values: Mapping[str, Any],
+        *,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows of `base()` (a select named `name`, ordered as it likes) where every filter named
+        in `values` holds; a tuple value is a list to match any of. Prepared once per shape."""
+        params, shape = _flatten(values)
+        if limit is not None:
+            params["limit"] = limit
+
+        def build() -> sa.Select[Any]:
+            stmt = base().where(*_conditions(filters, shape))
+            return stmt.limit(sa.bindparam("limit")) if limit is not None else stmt
+
+        return self.fetch((name, shape, limit is not None), build, params)
+
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
-        with self._write_lock or nullcontext(), self.engine.connect() as conn:
+        if self._group_commit is not None:
+            with self._group_commit.write() as conn:
+                yield conn
+            return
+        with self.engine.connect() as conn:
             conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
@@ -101,40 +153,37 @@ class SqlBase:
     def page(
         self,
         table: sa.Table,
-        conditions: list[Any],
+        filters: Filters,
+        params: dict[str, Any],
         request: PageRequest,
         to_value: Callable[[Any], T],
         columns: Sequence[sa.ColumnElement[Any]] | None = None,
     ) -> Page[T]:
         """Select a page ordered by `(sort, id)`: keyset after a cursor, or an offset.
 
-        One row beyond the limit is read to know whether more follow; the cursor holds the sort
-        key and id of the last row returned, so the next page starts right after it at the same
-        cost however deep it is. The total is counted only when asked for.
+        `params` holds the values of the filters that apply, by name; `filters` turns a name into
+        its condition. One row beyond the limit is read to know whether more follow; the cursor
+        holds the sort key and id of the last row returned, so the next page starts right after it
+        at the same cost however deep it is. The total is counted only when asked for.
         """
-        sort_col, id_col = table.c[request.sort], table.c.id
-        descending = request.order == "desc"
-        page_conditions = list(conditions)
+        values = dict(params)
         if request.after:
-            key_type = int if isinstance(sort_col.type, sa.Integer) else str
+            key_type = int if isinstance(table.c[request.sort].type, sa.Integer) else str
             cursor = decode_cursor(
                 request.after, sort=request.sort, order=request.order, key_type=key_type
             )
-            keyset = sa.tuple_(sort_col, id_col)
-            bound = sa.tuple_(sa.literal(cursor.key), sa.literal(cursor.id))
-            page_conditions.append(keyset < bound if descending else keyset > bound)
-        ordering = (sort_col.desc(), id_col.desc()) if descending else (sort_col, id_col)
-        selected = sa.select(*columns) if columns is not None else sa.select(table)
-        stmt = selected.where(*page_conditions).order_by(*ordering)
+            values["after_key"], values["after_id"] = cursor.key, cursor.id
         if request.offset:
-            stmt = stmt.offset(request.offset)
-        stmt = stmt.limit(request.limit + 1)
-        with self.read() as conn:
-            rows = conn.execute(stmt).mappings().all()
-            total = None
-            if request.include_total:
-                count = sa.select(sa.func.count()).select_from(table).where(*conditions)
-                total = conn.execute(count).scalar_one()
+            values["offset"] = request.offset
+        values["limit"] = request.limit + 1
+        flat, shape = _flatten(values)
+
+        def build() -> sa.Select[Any]:
+            return _page_statement(table, filters, shape, request, columns)
+
+        key = (table.name, shape, request.sort, request.order, columns is None)
+        rows = self.fetch(key, build, flat)
+        total = self.count(table, filters, params) if request.include_total else None
         has_more = len(rows) > request.limit
         items = [to_value(row) for row in rows[: request.limit]]
         next_cursor = None
@@ -146,6 +195,72 @@ class SqlBase:
                 )
             )
         return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
+
+    def count(self, table: sa.Table, filters: Filters, values: dict[str, Any]) -> int:
+        """How many rows of `table` match the filters in `values`."""
+
+        def base() -> sa.Select[Any]:
+            return sa.select(sa.func.count().label("n")).select_from(table)
+
+        rows = self.select_where(f"count {table.name}", base, filters, values)
+        return int(rows[0]["n"])
+
+
+# A filter's name -> its condition, given the bind parameter that will carry its value (for a
+# filter given a tuple of values: the list of their bind parameters).
+Filters = Mapping[str, Callable[[Any], sa.ColumnElement[bool]]]
+# What a statement's filters look like: a name per single value, (name, count) per tuple.
+Shape = tuple[str | tuple[str, int], ...]
+
+
+def _flatten(values: Mapping[str, Any]) -> tuple[dict[str, Any], Shape]:
+    """Bind parameters for `values` (a tuple's items numbered) and the shape they make."""
+    params: dict[str, Any] = {}
+    shape: list[str | tuple[str, int]] = []
+    for name, value in values.items():
+        if isinstance(value, tuple):
+            params.update((f"{name}__{i}", item) for i, item in enumerate(value))
+            shape.append((name, len(value)))
+        else:
+            params[name] = value
+            shape.append(name)
+    return params, tuple(shape)
+
+
+def _conditions(filters: Filters, shape: Shape) -> list[sa.ColumnElement[bool]]:
+    conditions = []
+    for entry in shape:
+        if isinstance(entry, tuple):
+            name, count = entry
+            binds: list[sa.BindParameter[Any]] = [
+                sa.bindparam(f"{name}__{i}") for i in range(count)
+            ]
+            conditions.append(filters[name](binds))
+        elif entry in filters:
+            conditions.append(filters[entry](sa.bindparam(entry)))
+    return conditions
+
+
+def _page_statement(
+    table: sa.Table,
+    filters: Filters,
+    shape: Shape,
+    request: PageRequest,
+    columns: Sequence[sa.ColumnElement[Any]] | None,
+) -> sa.Select[Any]:
+    sort_col, id_col = table.c[request.sort], table.c.id
+    descending = request.order == "desc"
+    conditions = _conditions(filters, shape)
+    if "after_key" in shape:
+        keyset = sa.tuple_(sort_col, id_col)
+        bound = sa.tuple_(sa.bindparam("after_key"), sa.bindparam("after_id"))
+        conditions.append(keyset < bound if descending else keyset > bound)
+    ordering = (sort_col.desc(), id_col.desc()) if descending else (sort_col, id_col)
+    selected = sa.select(*columns) if columns is not None else sa.select(table)
+    stmt = selected.where(*conditions).order_by(*ordering).limit(sa.bindparam("limit"))
+    if "offset" in shape:
+        stmt = stmt.offset(sa.bindparam("offset"))
+    return stmt
 
 
 def like_pattern(text: str) -> str:

@@ -24,12 +24,29 @@ from convostore.storage.rows import (
     run_from_row,
     run_to_row,
 )
-from convostore.storage.sql_base import SqlBase
-from convostore.storage.sql_sessions import new_session_row
+from convostore.storage.sql_base import Filters, SqlBase
+from convostore.storage.sql_sessions import SESSION_FILTERS, new_session_row, session_key
 from convostore.storage.tables import evidence, idempotency_keys, messages, runs, sessions
 
 IDEMPOTENCY_TTL_US = 24 * 3600 * 1_000_000
 _PURGE_EVERY = 500
+
+
+MESSAGE_FILTERS: Filters = {
+    "tenant_id": lambda v: messages.c.tenant_id == v,
+    "session_id": lambda v: messages.c.session_id == v,
+    "after": lambda v: messages.c.seq > v,
+    "before": lambda v: messages.c.seq < v,
+    "run_ids": lambda v: messages.c.run_id.in_(v),
+}
+RUN_FILTERS: Filters = {
+    "tenant_id": lambda v: runs.c.tenant_id == v,
+    "session_id": lambda v: runs.c.session_id == v,
+    "id": lambda v: runs.c.id == v,
+    "created_after": lambda v: runs.c.created_at >= v,
+    "created_before": lambda v: runs.c.created_at <= v,
+    "statuses": lambda v: sa.func.upper(runs.c.status).in_(v),
+}
 
 
 class ConversationPart(SqlBase):
@@ -223,15 +240,14 @@ class ConversationPart(SqlBase):
 
     # reads
 
-    def _session_exists(
-        self, conn: sa.Connection, tenant_id: str, session_id: str, scope_user: str | None
-    ) -> bool:
-        stmt = sa.select(sessions.c.id).where(
-            sessions.c.tenant_id == tenant_id, sessions.c.id == session_id
+    def _session_exists(self, tenant_id: str, session_id: str, scope_user: str | None) -> bool:
+        found = self.select_where(
+            "session exists",
+            lambda: sa.select(sessions.c.id),
+            SESSION_FILTERS,
+            session_key(tenant_id, session_id, scope_user),
         )
-        if scope_user is not None:
-            stmt = stmt.where(sessions.c.user_id == scope_user)
-        return conn.execute(stmt).first() is not None
+        return bool(found)
 
     def list_messages(
         self,
@@ -241,19 +257,24 @@ class ConversationPart(SqlBase):
         *,
         scope_user: str | None = None,
     ) -> Page[Message] | None:
-        conditions = [messages.c.tenant_id == tenant_id, messages.c.session_id == session_id]
+        if not self._session_exists(tenant_id, session_id, scope_user):
+            return None
+        values: dict[str, Any] = {"tenant_id": tenant_id, "session_id": session_id}
         if query.after is not None:
-            conditions.append(messages.c.seq > query.after)
+            values["after"] = query.after
         if query.before is not None:
-            conditions.append(messages.c.seq < query.before)
+            values["before"] = query.before
         if query.run_ids is not None:
-            conditions.append(messages.c.run_id.in_(query.run_ids))
-        order = messages.c.seq.asc() if query.order == "asc" else messages.c.seq.desc()
-        stmt = sa.select(messages).where(*conditions).order_by(order).limit(query.limit + 1)
-        with self.read() as conn:
-            if not self._session_exists(conn, tenant_id, session_id, scope_user):
-                return None
-            rows = conn.execute(stmt).mappings().all()
+            values["run_ids"] = tuple(query.run_ids)
+        ascending = query.order == "asc"
+
+        def base() -> sa.Select[Any]:
+            order = messages.c.seq.asc() if ascending else messages.c.seq.desc()
+            return sa.select(messages).order_by(order)
+
+        rows = self.select_where(
+            f"messages {query.order}", base, MESSAGE_FILTERS, values, limit=query.limit + 1
+        )
         has_more = len(rows) > query.limit
         items = [message_from_row(r) for r in rows[: query.limit]]
         next_cursor = str(items[-1].seq) if has_more and items else None
@@ -267,22 +288,20 @@ class ConversationPart(SqlBase):
         *,
         scope_user: str | None = None,
     ) -> list[Run] | None:
-        conditions = [runs.c.tenant_id == tenant_id, runs.c.session_id == session_id]
+        if not self._session_exists(tenant_id, session_id, scope_user):
+            return None
+        values: dict[str, Any] = {"tenant_id": tenant_id, "session_id": session_id}
         if query.created_after is not None:
-            conditions.append(runs.c.created_at >= to_micros(query.created_after))
+            values["created_after"] = to_micros(query.created_after)
         if query.created_before is not None:
-            conditions.append(runs.c.created_at <= to_micros(query.created_before))
+            values["created_before"] = to_micros(query.created_before)
         if query.statuses:
-            conditions.append(sa.func.upper(runs.c.status).in_([s.upper() for s in query.statuses]))
-        stmt = (
-            sa.select(runs)
-            .where(*conditions)
-            .order_by(runs.c.run_index, runs.c.created_at, runs.c.id)
-        )
-        with self.read() as conn:
-            if not self._session_exists(conn, tenant_id, session_id, scope_user):
-                return None
-            return [run_from_row(r) for r in conn.execute(stmt).mappings()]
+            values["statuses"] = tuple(s.upper() for s in query.statuses)
+
+        def base() -> sa.Select[Any]:
+            return sa.select(runs).order_by(runs.c.run_index, runs.c.created_at, runs.c.id)
+
+        return [run_from_row(r) for r in self.select_where("runs", base, RUN_FILTERS, values)]
 
     def get_run(
         self,
@@ -292,11 +311,8 @@ class ConversationPart(SqlBase):
         *,
         scope_user: str | None = None,
     ) -> Run | None:
-        stmt = sa.select(runs).where(
-            runs.c.tenant_id == tenant_id, runs.c.session_id == session_id, runs.c.id == run_id
-        )
-        with self.read() as conn:
-            if not self._session_exists(conn, tenant_id, session_id, scope_user):
-                return None
-            row = conn.execute(stmt).mappings().first()
-        return run_from_row(row) if row else None
+        if not self._session_exists(tenant_id, session_id, scope_user):
+            return None
+        values = {"tenant_id": tenant_id, "session_id": session_id, "id": run_id}
+        rows = self.select_where("run", lambda: sa.select(runs), RUN_FILTERS, values)
+        return run_from_row(rows[0]) if rows else None

@@ -10,12 +10,25 @@ from convostore.errors import Conflict
 from convostore.ids import from_micros
 from convostore.models import Memory, MemoryQuery, Page, UserMemoryStats
 from convostore.storage.rows import memory_from_row, memory_to_row
-from convostore.storage.sql_base import PageRequest, SqlBase, like_pattern
+from convostore.storage.sql_base import Filters, PageRequest, SqlBase, like_pattern
 from convostore.storage.tables import memories
 
 
 def _scoped(stmt: Any, scope_user: str | None) -> Any:
     return stmt if scope_user is None else stmt.where(memories.c.user_id == scope_user)
+
+
+MEMORY_FILTERS: Filters = {
+    "tenant_id": lambda v: memories.c.tenant_id == v,
+    "user_id": lambda v: memories.c.user_id == v,
+    "agent_id": lambda v: memories.c.agent_id == v,
+    "team_id": lambda v: memories.c.team_id == v,
+    "search": lambda v: memories.c.memory.ilike(v, escape="\\"),
+}
+
+
+def _topic_filter(value: sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
+    return sa.cast(memories.c.topics, sa.Text).like(value, escape="\\")
 
 
 class MemoriesPart(SqlBase):
@@ -82,23 +95,21 @@ class MemoriesPart(SqlBase):
             return conn.execute(stmt).rowcount
 
     def list_memories(self, tenant_id: str, query: MemoryQuery) -> Page[Memory]:
-        conditions: list[Any] = [memories.c.tenant_id == tenant_id]
-        if query.user_id is not None:
-            conditions.append(memories.c.user_id == query.user_id)
-        if query.agent_id is not None:
-            conditions.append(memories.c.agent_id == query.agent_id)
-        if query.team_id is not None:
-            conditions.append(memories.c.team_id == query.team_id)
+        values: dict[str, Any] = {"tenant_id": tenant_id}
+        for name in ("user_id", "agent_id", "team_id"):
+            value = getattr(query, name)
+            if value is not None:
+                values[name] = value
         if query.search:
-            conditions.append(memories.c.memory.ilike(like_pattern(query.search), escape="\\"))
-        for topic in query.topics or ():
+            values["search"] = like_pattern(query.search)
+        filters = dict(MEMORY_FILTERS)
+        for index, topic in enumerate(query.topics or ()):
             # topics are a JSON array of strings; match the quoted element as text
             quoted = '"' + topic.replace("\\", "\\\\").replace('"', '\\"') + '"'
-            conditions.append(
-                sa.cast(memories.c.topics, sa.Text).like(like_pattern(quoted), escape="\\")
-            )
+            values[f"topic_{index}"] = like_pattern(quoted)
+            filters[f"topic_{index}"] = _topic_filter
         request = PageRequest.of(query)
-        return self.page(memories, conditions, request, memory_from_row)
+        return self.page(memories, filters, values, request, memory_from_row)
 
     def memory_topics(self, tenant_id: str, *, user_id: str | None = None) -> list[str]:
         stmt = sa.select(memories.c.topics).where(

@@ -22,7 +22,7 @@ from convostore.storage.rows import (
     session_from_row,
     summary_to_json,
 )
-from convostore.storage.sql_base import PageRequest, SqlBase, like_pattern
+from convostore.storage.sql_base import Filters, PageRequest, SqlBase, like_pattern
 from convostore.storage.tables import (
     evidence,
     idempotency_keys,
@@ -54,6 +54,14 @@ BRIEF_COLUMNS = [
 
 def _key(tenant_id: str, session_id: str) -> sa.ColumnElement[bool]:
     return sa.and_(sessions.c.tenant_id == tenant_id, sessions.c.id == session_id)
+
+
+def session_key(tenant_id: str, session_id: str, scope_user: str | None) -> dict[str, Any]:
+    """The filter values that find one session, in a user's scope when one is given."""
+    values = {"tenant_id": tenant_id, "id": session_id}
+    if scope_user is not None:
+        values["user_id"] = scope_user
+    return values
 
 
 def _scoped(stmt: Any, scope_user: str | None) -> Any:
@@ -107,27 +115,36 @@ def new_session_row(tenant_id: str, new: NewSession, session_id: str) -> dict[st
     }
 
 
-def _filters(tenant_id: str, query: SessionQuery) -> list[Any]:
-    """The WHERE conditions of a session query: tenant first, then its filters."""
-    conditions: list[Any] = [sessions.c.tenant_id == tenant_id]
-    if query.user_id is not None:
-        conditions.append(sessions.c.user_id == query.user_id)
-    if query.type is not None:
-        conditions.append(sessions.c.type == query.type)
-    if query.component_id is not None:
-        conditions.append(sessions.c.component_id == query.component_id)
-    for column, bound, op in (
-        (sessions.c.created_at, query.created_after, "ge"),
-        (sessions.c.created_at, query.created_before, "lt"),
-        (sessions.c.updated_at, query.updated_after, "ge"),
-        (sessions.c.updated_at, query.updated_before, "lt"),
-    ):
+# Every filter a session query may apply, by the name of the value it compares with.
+SESSION_FILTERS: Filters = {
+    "tenant_id": lambda v: sessions.c.tenant_id == v,
+    "id": lambda v: sessions.c.id == v,
+    "user_id": lambda v: sessions.c.user_id == v,
+    "type": lambda v: sessions.c.type == v,
+    "component_id": lambda v: sessions.c.component_id == v,
+    "created_after": lambda v: sessions.c.created_at >= v,
+    "created_before": lambda v: sessions.c.created_at < v,
+    "updated_after": lambda v: sessions.c.updated_at >= v,
+    "updated_before": lambda v: sessions.c.updated_at < v,
+    "q": lambda v: sessions.c.title.ilike(v, escape="\\"),
+}
+_TIME_FILTERS = ("created_after", "created_before", "updated_after", "updated_before")
+
+
+def _filter_values(tenant_id: str, query: SessionQuery) -> dict[str, Any]:
+    """The values of the filters a session query applies: tenant first, then its own."""
+    values: dict[str, Any] = {"tenant_id": tenant_id}
+    for name in ("user_id", "type", "component_id"):
+        value = getattr(query, name)
+        if value is not None:
+            values[name] = value
+    for name in _TIME_FILTERS:
+        bound = getattr(query, name)
         if bound is not None:
-            micros = to_micros(bound)
-            conditions.append(column >= micros if op == "ge" else column < micros)
+            values[name] = to_micros(bound)
     if query.q:
-        conditions.append(sessions.c.title.ilike(like_pattern(query.q), escape="\\"))
-    return conditions
+        values["q"] = like_pattern(query.q)
+    return values
 
 
 class SessionsPart(SqlBase):
@@ -147,10 +164,13 @@ class SessionsPart(SqlBase):
     def get_session(
         self, tenant_id: str, session_id: str, *, scope_user: str | None = None
     ) -> Session | None:
-        stmt = _scoped(sa.select(sessions).where(_key(tenant_id, session_id)), scope_user)
-        with self.read() as conn:
-            row = conn.execute(stmt).mappings().first()
-        return session_from_row(row) if row else None
+        rows = self.select_where(
+            "session",
+            lambda: sa.select(sessions),
+            SESSION_FILTERS,
+            session_key(tenant_id, session_id, scope_user),
+        )
+        return session_from_row(rows[0]) if rows else None
 
     def update_session(
         self,
@@ -202,17 +222,17 @@ class SessionsPart(SqlBase):
         return len(found)
 
     def list_sessions(self, tenant_id: str, query: SessionQuery) -> Page[Session]:
-        conditions = _filters(tenant_id, query)
+        values = _filter_values(tenant_id, query)
         request = PageRequest.of(query)
         if query.brief:
-            return self.page(sessions, conditions, request, session_from_brief_row, BRIEF_COLUMNS)
-        return self.page(sessions, conditions, request, session_from_row)
+            return self.page(
+                sessions, SESSION_FILTERS, values, request, session_from_brief_row, BRIEF_COLUMNS
+            )
+        return self.page(sessions, SESSION_FILTERS, values, request, session_from_row)
 
     def count_sessions(self, tenant_id: str, query: SessionQuery) -> int:
         """How many sessions match the query's filters (its sort and paging are ignored)."""
-        stmt = sa.select(sa.func.count()).select_from(sessions).where(*_filters(tenant_id, query))
-        with self.read() as conn:
-            return int(conn.execute(stmt).scalar_one())
+        return self.count(sessions, SESSION_FILTERS, _filter_values(tenant_id, query))
 
     def delete_user(self, tenant_id: str, user_id: str) -> UserErasure:
         owned = sa.select(sessions.c.id).where(

@@ -1,0 +1,135 @@
+"""Row mapping builds values without validating them again: they must equal validated ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convostore.ids import from_micros, to_micros
+from convostore.models import Message, Run, Session
+from convostore.storage.rows import (
+    message_from_row,
+    run_from_row,
+    session_from_brief_row,
+    trusted,
+)
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+SESSION_ROW = {
+    "id": "s1",
+    "user_id": "u1",
+    "type": "agent",
+    "component_id": None,
+    "title": "Where is the cat?",
+    "metrics": {"input_tokens": 12, "cost": 0.25},
+    "message_count": 2,
+    "run_count": 1,
+    "created_at": 1_735_689_600_000_001,
+    "updated_at": 1_735_689_700_123_456,
+    "last_message_at": None,
+}
+MESSAGE_ROW: dict[str, Any] = {
+    "session_id": "s1",
+    "seq": 2,
+    "id": "m2",
+    "run_id": "r1",
+    "role": "assistant",
+    "content": "At 0:42.",
+    "thinkings": [{"title": "look", "content": "scan the frames", "extra": {}}],
+    # whole numbers where the model has floats, and keys left out: as older rows may hold them
+    "refs": [
+        {
+            "source": {"kind": "video", "id": "v1", "duration": 120},
+            "items": [{"kind": "keyframe", "start": 42, "text": "a cat"}],
+        }
+    ],
+    "tool_calls": None,
+    "metrics": {"output_tokens": 5},
+    "from_history": 0,
+    "extra": None,
+    "created_at": 1_735_689_700_123_456,
+}
+RUN_ROW = {
+    "session_id": "s1",
+    "id": "r1",
+    "run_index": 0,
+    "parent_run_id": None,
+    "component_id": "agent-1",
+    "user_id": "u1",
+    "status": "COMPLETED",
+    "input": "Where is the cat?",
+    "content": {"text": "At 0:42."},
+    "metrics": None,
+    "extra": None,
+    "created_at": 1_735_689_600_000_001,
+    "updated_at": 1_735_689_700_123_456,
+}
+
+
+def _same(built: Any, validated: Any) -> None:
+    assert built == validated
+    assert built.model_dump() == validated.model_dump()
+    assert orjson.dumps(built.model_dump(mode="json")) == orjson.dumps(
+        validated.model_dump(mode="json")
+    )
+
+
+def test_a_session_row_maps_to_the_validated_session() -> None:
+    validated = Session.model_validate(
+        {
+            **SESSION_ROW,
+            "created_at": from_micros(SESSION_ROW["created_at"]),  # type: ignore[arg-type]
+            "updated_at": from_micros(SESSION_ROW["updated_at"]),  # type: ignore[arg-type]
+        }
+    )
+    _same(session_from_brief_row(SESSION_ROW), validated)
+
+
+def test_a_message_row_maps_to_the_validated_message() -> None:
+    validated = Message.model_validate(
+        {
+            **MESSAGE_ROW,
+            "tool_calls": [],
+            "extra": {},
+            "from_history": False,
+            "created_at": from_micros(MESSAGE_ROW["created_at"]),
+        }
+    )
+    built = message_from_row(MESSAGE_ROW)
+    _same(built, validated)
+    assert isinstance(built.refs[0].items[0].start, float)
+    assert isinstance(built.refs[0].source.duration, float)
+
+
+def test_a_run_row_maps_to_the_validated_run() -> None:
+    validated = Run.model_validate(
+        {
+            **{k: v for k, v in RUN_ROW.items() if k != "run_index"},
+            "index": 0,
+            "metrics": {},
+            "extra": {},
+            "created_at": from_micros(RUN_ROW["created_at"]),  # type: ignore[arg-type]
+            "updated_at": from_micros(RUN_ROW["updated_at"]),  # type: ignore[arg-type]
+        }
+    )
+    _same(run_from_row(RUN_ROW), validated)
+
+
+def test_trusted_values_get_their_own_default_containers() -> None:
+    first = trusted(Session, {"id": "a", "user_id": "u", "type": "agent"})
+    second = trusted(Session, {"id": "b", "user_id": "u", "type": "agent"})
+    first.metrics["x"] = 1
+    assert second.metrics == {}
+
+
+@given(st.integers(min_value=-62_135_596_800_000_000 + 86_400_000_000, max_value=2**62))
+def test_from_micros_is_exact_everywhere(micros: int) -> None:
+    if micros > to_micros(datetime(9999, 12, 31, tzinfo=UTC)):
+        return
+    assert from_micros(micros) == _EPOCH + timedelta(microseconds=micros)
+    assert to_micros(from_micros(micros)) == micros
