@@ -27,7 +27,14 @@ class Component(Value):
 def list_components(
     service: SessionService, principal: Principal, component_type: SessionType, limit: int = 500
 ) -> list[Component]:
-    """The distinct components of one type, newest first; a user-scoped key sees its own."""
-    return service.store.list_components(
-        principal.tenant_id, component_type, user_id=principal.user_id, limit=limit
+    """The distinct components of one type, newest first; a user-scoped key sees its own.
+
+    They are grouped over every session of the tenant, so the list is cached like totals are.
+    """
+    return service.derived(
+        principal.tenant_id,
+        ("components", component_type, principal.user_id, limit),
+        lambda: service.store.list_components(
+            principal.tenant_id, component_type, user_id=principal.user_id, limit=limit
+        ),
     )

@@ -12,6 +12,8 @@ import binascii
 import json
 from dataclasses import dataclass
 
+import orjson
+
 from convostore.errors import InvalidRequest
 
 MAX_CURSOR_LENGTH = 2048
@@ -26,8 +28,8 @@ class Cursor:
 
 
 def encode_cursor(cursor: Cursor) -> str:
-    raw = json.dumps([cursor.sort, cursor.order, cursor.key, cursor.id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    raw = orjson.dumps([cursor.sort, cursor.order, cursor.key, cursor.id])
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
 def decode_cursor(

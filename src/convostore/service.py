@@ -13,8 +13,8 @@ import functools
 import math
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Any, ParamSpec, TypeVar, cast
 
 from convostore.config import Limits
 from convostore.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
@@ -55,6 +55,7 @@ from convostore.validation import (
 
 P = ParamSpec("P")
 R = TypeVar("R")
+T = TypeVar("T")
 _SESSION_JSON_FIELDS = ("state", "metadata", "component_data", "extra")
 # Session totals (page/offset lists) are counted at most this often per filter: a count walks an
 # index over every matching session. A write through this service refreshes them at once;
@@ -96,7 +97,7 @@ class SessionService:
         self.store = store
         self.limits = limits or Limits()
         self._generation: defaultdict[str, int] = defaultdict(int)
-        self._counts: dict[tuple[Any, ...], tuple[float, int]] = {}
+        self._derived: dict[tuple[Any, ...], tuple[float, Any]] = {}
 
     def _changed(self, tenant_id: str) -> None:
         """Sessions of this tenant changed: cached totals no longer apply."""
@@ -104,16 +105,26 @@ class SessionService:
 
     def _total(self, tenant_id: str, query: SessionQuery) -> int:
         filters = query.model_dump_json(exclude=_PAGING_FIELDS)
-        key = (tenant_id, self._generation[tenant_id], filters)
+        return self.derived(
+            tenant_id, ("total", filters), lambda: self.store.count_sessions(tenant_id, query)
+        )
+
+    def derived(self, tenant_id: str, key: Hashable, compute: Callable[[], T]) -> T:
+        """A value computed over many sessions (a total, the component list), cached briefly.
+
+        Cached per tenant and `key` for COUNT_CACHE_S seconds, and dropped at once by any write to
+        the tenant's sessions through this service.
+        """
+        full_key = (tenant_id, self._generation[tenant_id], key)
         now = time.monotonic()
-        cached = self._counts.get(key)
+        cached = self._derived.get(full_key)
         if cached is not None and now - cached[0] < COUNT_CACHE_S:
-            return cached[1]
-        total = self.store.count_sessions(tenant_id, query)
-        if len(self._counts) >= _COUNT_CACHE_MAX:
-            self._counts.clear()
-        self._counts[key] = (now, total)
-        return total
+            return cast(T, cached[1])
+        value = compute()
+        if len(self._derived) >= _COUNT_CACHE_MAX:
+            self._derived.clear()
+        self._derived[full_key] = (now, value)
+        return value
 
     # --- scoping helpers ----------------------------------------------------------------------
 
@@ -228,14 +239,17 @@ class SessionService:
 
     # --- messages and runs --------------------------------------------------------------------
 
-    def _claim(self, key: str | None, scope: str, payload: Any) -> IdempotencyClaim | None:
+    def _claim(
+        self, key: str | None, scope: str, payload: Callable[[], Any]
+    ) -> IdempotencyClaim | None:
+        """The claim for an Idempotency-Key; the request is dumped and hashed only if one came."""
         if key is None:
             return None
         if not key or len(key) > 255 or not key.isprintable():
             raise InvalidRequest(
                 "Idempotency-Key must be 1 to 255 printable characters", param="Idempotency-Key"
             )
-        return IdempotencyClaim(key=key, scope=scope, request_hash=request_hash(payload))
+        return IdempotencyClaim(key=key, scope=scope, request_hash=request_hash(payload()))
 
     @_changes_sessions
     def append_messages(
@@ -254,10 +268,13 @@ class SessionService:
         check_batch(len(messages), self.limits)
         check_messages(messages, self.limits)
         create = self._prepare_new(principal, create_if_missing) if create_if_missing else None
-        payload = {
-            "messages": [m.model_dump(mode="json") for m in messages],
-            "create": create.model_dump(mode="json") if create else None,
-        }
+
+        def payload() -> dict[str, Any]:
+            return {
+                "messages": [m.model_dump(mode="json") for m in messages],
+                "create": create.model_dump(mode="json") if create else None,
+            }
+
         request = AppendRequest(
             session_id=session_id,
             messages=messages,
@@ -292,10 +309,13 @@ class SessionService:
         check_batch(len(run.messages), self.limits)
         check_messages(run.messages, self.limits)
         create = self._prepare_new(principal, create_if_missing) if create_if_missing else None
-        payload = {
-            "run": run.model_dump(mode="json"),
-            "create": create.model_dump(mode="json") if create else None,
-        }
+
+        def payload() -> dict[str, Any]:
+            return {
+                "run": run.model_dump(mode="json"),
+                "create": create.model_dump(mode="json") if create else None,
+            }
+
         request = AppendRequest(
             session_id=session_id,
             messages=run.messages,

@@ -7,10 +7,11 @@ per-surface renderers of `server.errors`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from convostore import __version__
 from convostore.auth import KeyService
@@ -24,8 +25,8 @@ from convostore.server.compat.memories_ai import import_router as memories_ai_im
 from convostore.server.compat.memories_ai import router as memories_ai_router
 from convostore.server.context import AppContext, is_loopback
 from convostore.server.errors import install_error_handlers
-from convostore.server.middleware import install_middleware, watch_databases
-from convostore.server.routing import add_routes
+from convostore.server.middleware import outer_layers, watch_databases
+from convostore.server.routing import LeanDispatch, add_routes
 from convostore.server.web import router as web_router
 from convostore.service import SessionService
 from convostore.storage import open_configured
@@ -62,6 +63,19 @@ def build_context(settings: Settings, store: Store | None = None) -> AppContext:
     )
 
 
+class ConvostoreApp(FastAPI):
+    """FastAPI with convostore's layers (request ids, metrics, headers, CORS) outside its own
+    stack, and `LeanDispatch` in front of that stack for the GETs of lean routes."""
+
+    outer_layers: list[Callable[[ASGIApp], ASGIApp]]
+
+    def build_middleware_stack(self) -> ASGIApp:
+        stack: ASGIApp = LeanDispatch(self, super().build_middleware_stack())
+        for wrap in reversed(getattr(self, "outer_layers", [])):
+            stack = wrap(stack)
+        return stack
+
+
 def create_app(settings: Settings | None = None, *, store: Store | None = None) -> FastAPI:
     """Build the ASGI app. A `store` passed in is shared, and not closed when the app stops."""
     settings = settings or Settings()
@@ -79,7 +93,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
                 if opened is not store or name != settings.default_database_id:
                     opened.close()
 
-    app = FastAPI(
+    app = ConvostoreApp(
         title="convostore",
         version=__version__,
         description=DESCRIPTION,
@@ -89,7 +103,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    install_middleware(app, settings)
+    app.outer_layers = outer_layers(app, settings)
     add_routes(app, *native.routers, *agno.routers)
     for prefix in agno.PREFIXES:
         app.state.error_renderers.register(prefix, agno.agno_error)

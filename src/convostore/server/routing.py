@@ -32,10 +32,12 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError, create_model
+from starlette._utils import get_route_path
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Match, Route, request_response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["LeanRoute", "add_routes"]
+__all__ = ["LeanDispatch", "LeanRoute", "add_routes"]
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -52,23 +54,131 @@ def add_routes(app: FastAPI, *routers: APIRouter) -> None:
 class LeanRoute(APIRoute):
     """An APIRoute whose requests are bound by a precomputed plan when its signature allows."""
 
+    lean_app: ASGIApp | None = None  # the route as a plain Starlette endpoint, when it has a plan
+
     def get_route_handler(self) -> Handler:
         fallback: Handler = super().get_route_handler()
         plan = _Plan.of(self.dependant)
         if plan is None:
+            self.lean_app = None
             return fallback
         endpoint = self.dependant.call
         assert endpoint is not None
 
-        async def handle(request: Request) -> Response:
-            if request.app.dependency_overrides:
-                return await fallback(request)
+        async def lean(request: Request) -> Response:
             response = await endpoint(**await plan.bind(request))
             if not isinstance(response, Response):
                 raise TypeError(f"{self.path}: a lean route's endpoint must return a Response")
             return response
 
+        async def handle(request: Request) -> Response:
+            if request.app.dependency_overrides:
+                return await fallback(request)
+            return await lean(request)
+
+        self.lean_app = request_response(lean)
         return handle
+
+
+class LeanDispatch:
+    """Pure ASGI, in front of FastAPI's own middleware stack: serves GETs on lean routes directly.
+
+    A request whose first matching route (in the app's order) is a lean route is handed to that
+    route's plain Starlette endpoint, with the app's exception handlers, as FastAPI's router would
+    — only without FastAPI's per-request layers. Anything else (other methods, other routes, no
+    match, a wrong method, dependency overrides) goes to `fallback`, FastAPI's full stack.
+    """
+
+    def __init__(self, app: FastAPI, fallback: ASGIApp) -> None:
+        self.app = app
+        self.fallback = fallback
+        self._buckets: dict[str, list[BaseRoute]] | None = None
+        self._handlers: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
+        self._on_error: Callable[..., Any] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or self.app.dependency_overrides:
+            await self.fallback(scope, receive, send)
+            return
+        if self._buckets is None:
+            self._prepare()
+        found = self._match(scope)
+        if found is None:
+            await self.fallback(scope, receive, send)
+            return
+        route, lean_app, child_scope = found
+        scope.update(child_scope)
+        scope["route"] = route
+        scope["starlette.exception_handlers"] = self._handlers
+        started = False
+
+        async def noting_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await lean_app(scope, receive, noting_send)
+        except Exception as exc:
+            # as Starlette's ServerErrorMiddleware: answer through the app's handler, then raise
+            if not started and self._on_error is not None:
+                response = await self._on_error(Request(scope), exc)
+                await response(scope, receive, send)
+            raise
+
+    def _prepare(self) -> None:
+        """Routes by first path segment (in order), and the handlers the router would use."""
+        routes = list(self.app.router.routes)
+        heads = {head for route in routes if (head := _literal_head(route)) is not None}
+        # a route whose first segment is a parameter (or that has no path) may match anything
+        buckets = {h: [r for r in routes if _literal_head(r) in (h, None)] for h in heads}
+        buckets[""] = [r for r in routes if _literal_head(r) is None]
+        handlers: dict[Any, Any] = {}
+        for key, handler in self.app.exception_handlers.items():
+            if key in (500, Exception):
+                self._on_error = handler
+            else:
+                handlers[key] = handler
+        self._handlers = (
+            {k: v for k, v in handlers.items() if not isinstance(k, int)},
+            {k: v for k, v in handlers.items() if isinstance(k, int)},
+        )
+        self._buckets = buckets
+
+    def _match(self, scope: Scope) -> tuple[BaseRoute, ASGIApp, Scope] | None:
+        assert self._buckets is not None
+        path = get_route_path(scope)
+        candidates = self._buckets.get(_first_segment(path) or "", self._buckets[""])
+        method = scope["method"]
+        for route in candidates:
+            if isinstance(route, Route):  # its own `matches`, without the wrappers around it
+                found = route.path_regex.match(path)
+                if found is None or (route.methods is not None and method not in route.methods):
+                    continue  # a partial match (another method) loses to a full one
+                lean_app = getattr(route, "lean_app", None)
+                if lean_app is None:
+                    return None
+                convertors = route.param_convertors
+                params = {k: convertors[k].convert(v) for k, v in found.groupdict().items()}
+                path_params = {**scope.get("path_params", {}), **params}
+                return route, lean_app, {"endpoint": route.endpoint, "path_params": path_params}
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return None
+        return None
+
+
+def _first_segment(path: str) -> str | None:
+    """`sessions` of `/sessions/{id}`; None for the root."""
+    head = path.split("/", 2)[1] if path.startswith("/") and len(path) > 1 else None
+    return head or None
+
+
+def _literal_head(route: BaseRoute) -> str | None:
+    """A route's first path segment when it is literal text; None when it could be anything."""
+    path = getattr(route, "path", None)
+    head = _first_segment(path) if isinstance(path, str) else None
+    return None if head is None or "{" in head else head
 
 
 class _Plan:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from convostore.config import Settings
 from convostore.server.middleware.metrics import (
@@ -35,7 +36,7 @@ __all__ = [
     "Metrics",
     "RequestInfo",
     "current_request",
-    "install_middleware",
+    "outer_layers",
     "watch_databases",
 ]
 
@@ -44,26 +45,35 @@ CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-R
 CORS_EXPOSED_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 
 
-def install_middleware(app: FastAPI, settings: Settings) -> None:
-    """Wrap the app in its layers; call after the app's own middleware so these sit outside it."""
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_methods=CORS_METHODS,
-            allow_headers=CORS_REQUEST_HEADERS,
-            expose_headers=CORS_EXPOSED_HEADERS,
-            allow_credentials=False,  # keys travel in Authorization, never in cookies
-            max_age=600,
-        )
-    app.add_middleware(SecurityHeadersMiddleware)
-    if settings.metrics_enabled:
-        metrics = app.state.metrics = Metrics()
-        app.add_middleware(MetricsMiddleware, metrics=metrics)
-        add_routes(app, metrics_router)
+def outer_layers(app: FastAPI, settings: Settings) -> list[Callable[[ASGIApp], ASGIApp]]:
+    """The layers that wrap the whole app, outermost first (the app puts them outside FastAPI's
+    own stack, so they also see what FastAPI answers by itself)."""
+    layers: list[Callable[[ASGIApp], ASGIApp]] = []
     if settings.access_log:
         configure_access_log()
-    app.add_middleware(RequestIdMiddleware, log=settings.access_log, log_format=settings.log_format)
+    layers.append(
+        lambda inner: RequestIdMiddleware(
+            inner, log=settings.access_log, log_format=settings.log_format
+        )
+    )
+    if settings.metrics_enabled:
+        metrics = app.state.metrics = Metrics()
+        layers.append(lambda inner: MetricsMiddleware(inner, metrics=metrics))
+        add_routes(app, metrics_router)
+    layers.append(SecurityHeadersMiddleware)
+    if settings.cors_origins:
+        layers.append(
+            lambda inner: CORSMiddleware(
+                inner,
+                allow_origins=settings.cors_origins,
+                allow_methods=CORS_METHODS,
+                allow_headers=CORS_REQUEST_HEADERS,
+                expose_headers=CORS_EXPOSED_HEADERS,
+                allow_credentials=False,  # keys travel in Authorization, never in cookies
+                max_age=600,
+            )
+        )
+    return layers
 
 
 def watch_databases(app: FastAPI, stores: dict[str, Store]) -> Callable[[], None]:
