@@ -119,10 +119,11 @@ class Run:
         sizes: dict[str, int] = {}
         settings = Settings(database_url=ds.url, **self.server_env_settings())
         with TestClient(create_app(settings)) as client:
-            # prepared SQLite reads bypass the engine events the capture listens to
-            readers = getattr(client.app.state.ctx.store, "_readers", None)  # type: ignore[attr-defined]
-            if readers is not None:
-                readers.direct = False
+            # prepared SQLite reads and writes bypass the engine events the capture listens to
+            store = client.app.state.ctx.store  # type: ignore[attr-defined]
+            for prepared in (getattr(store, "_readers", None), getattr(store, "_writes", None)):
+                if prepared is not None:
+                    prepared.direct = False
             drop_append_targets(client)
             for case in self.cases:
                 if case.write:

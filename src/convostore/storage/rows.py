@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, KeysView, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -25,36 +25,59 @@ from convostore.models import (
 Row = Mapping[Any, Any]
 V = TypeVar("V", bound=BaseModel)
 _MISSING: Any = object()
-# per model: every field in order (a default, or _MISSING), and the fields with default factories
-_TEMPLATES: dict[type[BaseModel], tuple[dict[str, Any], dict[str, Callable[[], Any]]]] = {}
+# per model: every field in order (a default, or _MISSING), the fields with default factories,
+# and the field names as a set-like view
+_TEMPLATES: dict[
+    type[BaseModel], tuple[dict[str, Any], dict[str, Callable[[], Any]], KeysView[str]]
+] = {}
 
 
 def trusted(cls: type[V], values: dict[str, Any]) -> V:
-    """A value built from our own rows without validating it again.
+    """A value built from our own rows without validating it again; `values` becomes its own.
 
     Everything in the database was validated on its way in, and validating it again on the way
     out cost list pages more than their query (pydantic's `model_construct` is slower still). The
-    result is the instance validation would give, fields in the same order;
-    `tests/unit/test_rows.py` holds them equal.
+    result is the instance validation would give; `tests/unit/test_rows.py` holds them equal. The
+    caller hands over a fresh dict (the mappers below build one per row, and decoded JSON is new):
+    when it names every field, it is used as it is.
     """
     template = _TEMPLATES.get(cls)
     if template is None:
         template = _TEMPLATES[cls] = _template_of(cls)
-    defaults, factories = template
-    full = dict(defaults)
-    full.update(values)  # keys already present keep their (field) order
-    for name, factory in factories.items():
-        if full[name] is _MISSING:
-            full[name] = factory()
+    defaults, factories, names = template
+    if values.keys() == names:
+        full = values
+    else:
+        full = dict(defaults)
+        full.update(values)  # keys already present keep their (field) order
+        for name, factory in factories.items():
+            if full[name] is _MISSING:
+                full[name] = factory()
     value = cls.__new__(cls)
-    object.__setattr__(value, "__dict__", full)
-    object.__setattr__(value, "__pydantic_fields_set__", set(values))
-    object.__setattr__(value, "__pydantic_extra__", None)
-    object.__setattr__(value, "__pydantic_private__", None)
+    _set_dict(value, full)
+    _set_fields_set(value, set(values))
+    _set_extra(value, None)
+    _set_private(value, None)
     return value
 
 
-def _template_of(cls: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Callable[[], Any]]]:
+def _slot_setter(name: str) -> Callable[[Any, Any], None]:
+    """Sets one of the slots pydantic keeps an instance's state in, past its validating setattr."""
+    descriptor = BaseModel.__dict__.get(name)
+    if descriptor is not None and hasattr(descriptor, "__set__"):
+        return descriptor.__set__  # type: ignore[no-any-return]
+    return lambda instance, value: object.__setattr__(instance, name, value)
+
+
+_set_dict = _slot_setter("__dict__")
+_set_fields_set = _slot_setter("__pydantic_fields_set__")
+_set_extra = _slot_setter("__pydantic_extra__")
+_set_private = _slot_setter("__pydantic_private__")
+
+
+def _template_of(
+    cls: type[BaseModel],
+) -> tuple[dict[str, Any], dict[str, Callable[[], Any]], KeysView[str]]:
     defaults: dict[str, Any] = {}
     factories: dict[str, Callable[[], Any]] = {}
     for name, field in cls.model_fields.items():
@@ -62,7 +85,7 @@ def _template_of(cls: type[BaseModel]) -> tuple[dict[str, Any], dict[str, Callab
         if field.default_factory is not None:
             defaults[name] = _MISSING
             factories[name] = field.default_factory  # type: ignore[assignment]
-    return defaults, factories
+    return defaults, factories, dict.fromkeys(cls.model_fields).keys()
 
 
 def _or_none(value: Any) -> Any:
@@ -143,7 +166,11 @@ def _ref(data: dict[str, Any]) -> EvidenceRef:
     return trusted(EvidenceRef, {"source": trusted(EvidenceSource, source), "items": items})
 
 
-def message_to_row(tenant_id: str, message: Message) -> dict[str, Any]:
+def message_to_row(
+    tenant_id: str, message: Message, created_at_us: int | None = None
+) -> dict[str, Any]:
+    """The row of a stored message; `created_at_us` when the caller has its timestamp already."""
+    thinkings, refs = message.thinkings, message.refs
     return {
         "tenant_id": tenant_id,
         "session_id": message.session_id,
@@ -152,13 +179,13 @@ def message_to_row(tenant_id: str, message: Message) -> dict[str, Any]:
         "run_id": message.run_id,
         "role": message.role,
         "content": message.content,
-        "thinkings": _or_none([t.model_dump(mode="json") for t in message.thinkings]),
-        "refs": _or_none([r.model_dump(mode="json") for r in message.refs]),
-        "tool_calls": _or_none(message.tool_calls),
-        "metrics": _or_none(message.metrics),
+        "thinkings": [t.model_dump(mode="json") for t in thinkings] if thinkings else None,
+        "refs": [r.model_dump(mode="json") for r in refs] if refs else None,
+        "tool_calls": message.tool_calls or None,
+        "metrics": message.metrics or None,
         "from_history": message.from_history,
-        "extra": _or_none(message.extra),
-        "created_at": to_micros(message.created_at),
+        "extra": message.extra or None,
+        "created_at": to_micros(message.created_at) if created_at_us is None else created_at_us,
     }
 
 
