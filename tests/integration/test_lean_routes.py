@@ -121,3 +121,54 @@ def test_every_read_route_of_every_surface_is_served_lean(client: TestClient) ->
     assert len(routes) > 20
     slow = [r.path for r in routes if not isinstance(r, LeanRoute) or _Plan.of(r.dependant) is None]
     assert slow == []
+
+
+BAD_WRITES = [
+    # (path, content type, body): refused the same way whichever handler reads the body
+    ("/v1/sessions/s1/messages", "application/json", b'{"messages": []}'),
+    ("/v1/sessions/s1/messages", "application/json", b'{"messages": [{"role": "robot"}]}'),
+    ("/v1/sessions/s1/messages", "application/json", b'{"messages": [{"content": "x"}]}'),
+    ("/v1/sessions/s1/messages", "application/json", b'{"messages": "x"}'),
+    ("/v1/sessions/s1/messages", "application/json", b'{"messages": [{"role": "user", "con'),
+    ("/v1/sessions/s1/messages", "application/json", b""),
+    ("/v1/sessions/s1/messages", "text/plain", b'{"messages": [{"role": "user"}]}'),
+    ("/v1/sessions/s1/messages", "application/json", b"[1, 2]"),
+    ("/v1/sessions/s1/messages", "application/json", b'{"messages": [], "extra_field": 1}'),
+    ("/v1/sessions/s1/messages", "application/json", b'{"messages": [{"role": "user", '
+     b'"content": "\\ud800"}]}'),
+    ("/v1/sessions/s1/runs", "application/json", b'{"id": 5, "messages": []}'),
+    ("/v1/sessions/s1/runs", "application/json", b'{"messages": [{"role": "user", '
+     b'"content": "x", "created_at": "yesterday"}]}'),
+    ("/v1/sessions", "application/json", b'{"id": "s1", "user_id": "u1"}'),  # a 409 both ways
+    ("/v1/sessions", "application/json", b'{"type": "robot"}'),
+    ("/v1/sessions", "application/json; charset=utf-8", b'{"title": 7}'),
+    ("/v1/sessions/missing/messages", "application/json",
+     b'{"messages": [{"role": "user", "content": "hi"}]}'),  # a 404 both ways
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "content_type", "body"), BAD_WRITES)
+def test_lean_and_fastapi_refuse_bodies_alike(
+    both: tuple[TestClient, TestClient], path: str, content_type: str, body: bytes
+) -> None:
+    lean, reference = both
+    headers = {"Content-Type": content_type}
+    got = lean.post(path, content=body, headers=headers)
+    expected = reference.post(path, content=body, headers=headers)
+    assert got.status_code == expected.status_code >= 400
+    assert got.json() == expected.json()
+
+
+def test_the_write_routes_bind_their_bodies_by_plan(client: TestClient) -> None:
+    hot = {
+        ("POST", "/v1/sessions/{session_id}/messages"),
+        ("POST", "/v1/sessions/{session_id}/runs"),
+    }
+    planned = {
+        (method, r.path)
+        for r in client.app.routes  # type: ignore[attr-defined]
+        if isinstance(r, LeanRoute)
+        for method in r.methods
+        if (plan := _Plan.of(r.dependant)) is not None and plan.body is not None
+    }
+    assert hot <= planned

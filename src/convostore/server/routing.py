@@ -14,9 +14,12 @@ query parameters validated in one pydantic pass, dependencies that only need the
 directly. Validation failures raise FastAPI's own `RequestValidationError` with FastAPI's error
 locations, so each surface renders them as before.
 
-A route whose signature asks for more than that (a body, headers, cookies, nested dependencies)
-is served by FastAPI's own handler: the plan is an optimisation, never a second behaviour. So
-is every request while a test overrides dependencies.
+A JSON body model is parsed and validated in one pydantic pass, and optional text headers are
+read as they are; a body the plan does not take as it is (another content type, invalid JSON, a
+validation error) is handed to FastAPI's own handler, which answers it exactly as always. A route
+whose signature asks for more (cookies, nested dependencies, constrained headers) is served by
+FastAPI's handler altogether: the plan is an optimisation, never a second behaviour. So is every
+request while a test overrides dependencies.
 """
 
 from __future__ import annotations
@@ -66,7 +69,10 @@ class LeanRoute(APIRoute):
         assert endpoint is not None
 
         async def lean(request: Request) -> Response:
-            response = await endpoint(**await plan.bind(request))
+            arguments = await plan.bind(request)
+            if arguments is None:  # a body the plan does not take as it is: FastAPI decides
+                return await fallback(request)
+            response = await endpoint(**arguments)
             if not isinstance(response, Response):
                 raise TypeError(f"{self.path}: a lean route's endpoint must return a Response")
             return response
@@ -76,7 +82,8 @@ class LeanRoute(APIRoute):
                 return await fallback(request)
             return await lean(request)
 
-        self.lean_app = request_response(lean)
+        # served in front of FastAPI's stack only without a body (the fallback needs that stack)
+        self.lean_app = request_response(lean) if plan.body is None else None
         return handle
 
 
@@ -192,6 +199,8 @@ class _Plan:
         query_model_name: str | None,
         query_lists: frozenset[str],
         dependencies: list[tuple[str, Callable[[Request], Awaitable[Any]]]],
+        headers: list[tuple[str, str]],
+        body: tuple[str, type[BaseModel]] | None,
     ) -> None:
         self.request_name = request_name
         self.path_names = path_names
@@ -199,14 +208,33 @@ class _Plan:
         self.query_model_name = query_model_name  # the endpoint takes the model itself
         self.query_lists = query_lists  # aliases read as repeated values
         self.dependencies = dependencies
+        self.headers = headers  # (argument, header name) of optional plain-text headers
+        self.body = body  # (argument, model) of a JSON body
 
     @classmethod
     def of(cls, dependant: Dependant) -> _Plan | None:
         """The plan for a dependant, or None when it needs FastAPI's general machinery."""
         if not inspect.iscoroutinefunction(dependant.call):
             return None
-        if dependant.header_params or dependant.cookie_params or dependant.body_params:
+        if dependant.cookie_params:
             return None
+        headers = []
+        for field in dependant.header_params:
+            info = field.field_info
+            optional_text = info.annotation == str | None and info.default is None
+            if not optional_text or info.metadata or not getattr(info, "convert_underscores", True):
+                return None
+            headers.append((field.name, info.alias or field.name.replace("_", "-")))
+        body: tuple[str, type[BaseModel]] | None = None
+        if dependant.body_params:
+            field = dependant.body_params[0]
+            model = field.field_info.annotation
+            embedded = getattr(field.field_info, "embed", False)
+            if len(dependant.body_params) > 1 or embedded:
+                return None
+            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+                return None
+            body = (field.name, model)
         if (
             dependant.websocket_param_name
             or dependant.http_connection_param_name
@@ -249,10 +277,21 @@ class _Plan:
             query_model_name,
             lists,
             dependencies,
+            headers,
+            body,
         )
 
-    async def bind(self, request: Request) -> dict[str, Any]:
+    async def bind(self, request: Request) -> dict[str, Any] | None:
+        """The endpoint's arguments; None when the body is not one the plan takes as it is."""
         arguments: dict[str, Any] = {}
+        if self.body is not None:
+            name, model = self.body
+            value = await self._read_body(request, model)
+            if value is None:
+                return None
+            arguments[name] = value
+        for name, header in self.headers:
+            arguments[name] = request.headers.get(header)
         if self.request_name is not None:
             arguments[self.request_name] = request
         path = request.path_params
@@ -267,6 +306,19 @@ class _Plan:
         for name, call in self.dependencies:
             arguments[name] = await call(request)
         return arguments
+
+    @staticmethod
+    async def _read_body(request: Request, model: type[BaseModel]) -> BaseModel | None:
+        """A JSON body parsed and validated in one pass; None for anything unusual (another
+        content type, invalid JSON, a validation error), which FastAPI then handles itself,
+        answering exactly as it always does."""
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() != "application/json":
+            return None
+        try:
+            return model.model_validate_json(await request.body())
+        except ValidationError:
+            return None
 
     def _validate(self, request: Request) -> BaseModel:
         assert self.query_model is not None
