@@ -20,7 +20,7 @@ from bench.cases import CASES
 from bench.dataset import COLUMNS, TENANT, Spec, session_id
 from bench.load import wrk_available
 from bench.run import main as bench_main
-from bench.seed import ensure_dataset
+from bench.seed import drop_dataset, ensure_dataset
 from convostore.models import EvidenceRef, NewMessage, NewRun, NewSession, Thinking
 from convostore.storage import AppendRequest, open_store
 from convostore.storage.tables import metadata
@@ -113,6 +113,55 @@ def test_seeded_data_is_reused_when_its_spec_matches(tmp_path: Path) -> None:
     assert (
         again.rows == first.rows == {"sessions": 30, "runs": 300, "messages": 600, "evidence": 300}
     )
+
+
+def _pg_schema(url: str) -> list[Any]:
+    engine = sa.create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [
+                conn.execute(sa.text(sql)).all()
+                for sql in (
+                    "SELECT tablename, indexname, indexdef FROM pg_indexes "
+                    "WHERE schemaname = 'public' ORDER BY 1, 2",
+                    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), "
+                    "convalidated FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+                    "ORDER BY 1, 2",
+                    "SELECT version_num FROM alembic_version",
+                )
+            ]
+    finally:
+        engine.dispose()
+
+
+def _table_rows(url: str, table: str) -> list[tuple[Any, ...]]:
+    engine = sa.create_engine(url)
+    t = metadata.tables[table]
+    try:
+        with engine.connect() as conn:
+            return sorted(
+                (tuple(row) for row in conn.execute(sa.select(t))),
+                key=lambda row: [row[t.c.keys().index(c.name)] for c in t.primary_key],
+            )
+    finally:
+        engine.dispose()
+
+
+def test_postgres_seed_has_the_migrated_schema_and_the_sqlite_rows(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """The PostgreSQL loader drops and rebuilds keys and indexes and writes binary COPY."""
+    spec = Spec(sessions=40, turns=3, users=5)
+    lite = ensure_dataset("sqlite", spec, data_dir=tmp_path, log=lambda _: None)
+    pg = ensure_dataset(
+        "postgresql", spec, data_dir=tmp_path, pg_url=postgres_url, log=lambda _: None
+    )
+    try:
+        assert _pg_schema(pg.url) == _pg_schema(postgres_url)
+        for table in COLUMNS:
+            assert _table_rows(pg.url, table) == _table_rows(lite.url, table), table
+    finally:
+        drop_dataset(pg.url)
 
 
 @pytest.mark.skipif(not wrk_available(), reason="needs wrk (/usr/bin/wrk; Debian package wrk)")
