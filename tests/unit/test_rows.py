@@ -15,6 +15,7 @@ from convostore.storage.rows import (
     message_from_row,
     run_from_row,
     session_from_brief_row,
+    session_from_row,
     trusted,
 )
 
@@ -133,3 +134,22 @@ def test_from_micros_is_exact_everywhere(micros: int) -> None:
         return
     assert from_micros(micros) == _EPOCH + timedelta(microseconds=micros)
     assert to_micros(from_micros(micros)) == micros
+
+
+def test_a_full_session_row_maps_to_the_validated_session() -> None:
+    row = {
+        **SESSION_ROW,
+        "summary": {"text": "a cat", "topics": ["cats"], "covers_through_seq": 2},
+        "state": {"step": 3},
+        "metadata": None,
+        "component_data": {"name": "Agent"},
+        "extra": None,
+    }
+    validated = Session.model_validate(
+        {
+            **row,
+            "created_at": from_micros(SESSION_ROW["created_at"]),  # type: ignore[arg-type]
+            "updated_at": from_micros(SESSION_ROW["updated_at"]),  # type: ignore[arg-type]
+        }
+    )
+    _same(session_from_row(row), validated)

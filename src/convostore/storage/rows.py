@@ -95,36 +95,45 @@ def _or_none(value: Any) -> Any:
 
 def session_from_row(row: Row) -> Session:
     summary = row["summary"]
-    return session_from_brief_row(row).model_copy(
-        update={
-            "summary": Summary.model_validate(summary) if summary else None,
-            "state": row["state"],
-            "metadata": row["metadata"],
-            "component_data": row["component_data"],
-            "extra": row["extra"],
-        }
+    return trusted(
+        Session,
+        _session_values(
+            row,
+            {
+                "summary": Summary.model_validate(summary) if summary else None,
+                "state": row["state"],
+                "metadata": row["metadata"],
+                "component_data": row["component_data"],
+                "extra": row["extra"],
+            },
+        ),
     )
 
 
 def session_from_brief_row(row: Row) -> Session:
     """A session from the listing columns only; the JSON blobs it leaves out read as None."""
+    return trusted(Session, _session_values(row, None))
+
+
+def _session_values(row: Row, blobs: dict[str, Any] | None) -> dict[str, Any]:
+    """A session's fields from its row, in field order; the JSON blobs when given."""
     last_message_at = row["last_message_at"]
-    return trusted(
-        Session,
-        {
-            "id": row["id"],
-            "user_id": row["user_id"],
-            "type": row["type"],
-            "component_id": row["component_id"],
-            "title": row["title"],
-            "metrics": row["metrics"] or {},
-            "message_count": row["message_count"],
-            "run_count": row["run_count"],
-            "created_at": from_micros(row["created_at"]),
-            "updated_at": from_micros(row["updated_at"]),
-            "last_message_at": from_micros(last_message_at) if last_message_at else None,
-        },
-    )
+    values = {
+        "id": row["id"],
+        "user_id": row["user_id"],
+        "type": row["type"],
+        "component_id": row["component_id"],
+        "title": row["title"],
+    }
+    if blobs is not None:
+        values.update(blobs)
+    values["metrics"] = row["metrics"] or {}
+    values["message_count"] = row["message_count"]
+    values["run_count"] = row["run_count"]
+    values["created_at"] = from_micros(row["created_at"])
+    values["updated_at"] = from_micros(row["updated_at"])
+    values["last_message_at"] = from_micros(last_message_at) if last_message_at else None
+    return values
 
 
 def summary_to_json(summary: Summary | None) -> dict[str, Any] | None:
