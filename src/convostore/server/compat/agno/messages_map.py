@@ -97,12 +97,13 @@ def to_agno_message(message: Message) -> JSONObject:
         values["reasoning_content"] = "\n\n".join(t.content for t in message.thinkings)
     values["tool_calls"] = message.tool_calls or None
     body: JSONObject = {}
-    for key in _HEAD:
-        value = values.get(key)
-        if key in ("from_history", "stop_after_tool_call") or not _empty(value):
-            body[key] = value
+    for key in _HEAD:  # most keys are absent: test presence first (a list page maps many)
+        if key in values:
+            value = values[key]
+            if key in ("from_history", "stop_after_tool_call") or not _empty(value):
+                body[key] = value
     for key in _TAIL:
-        if not _empty(values.get(key)):
+        if key in values and not _empty(values[key]):
             body[key] = values[key]
     for key, value in values.items():
         skip = key in body or key in _HEAD or key in ("metrics", "created_at")

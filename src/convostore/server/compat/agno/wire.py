@@ -13,9 +13,12 @@ from convostore.models import JSONObject
 
 
 def iso_z(value: datetime | None) -> str | None:
+    """`2025-01-31T12:00:00Z` (a naive value is taken as UTC, as everywhere in convostore)."""
     if value is None:
         return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value.tzinfo is not None and value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def epoch(value: datetime) -> int:
