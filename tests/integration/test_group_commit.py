@@ -81,6 +81,8 @@ def store(db_path: Path) -> Iterator[SqlStore]:
 
 def _group_commit(store: SqlStore, **kw: Any) -> GroupCommit:
     """Give the store a group commit with these bounds (a long age keeps a held group open)."""
+    if store._group_commit is not None:
+        store._group_commit.close()  # gives its connection back
     store._group_commit = GroupCommit(store.engine, **kw)
     return store._group_commit
 
@@ -211,6 +213,8 @@ def test_a_failed_commit_fails_every_write_of_its_group(store: SqlStore) -> None
         [lambda: _append(store, "a", "one"), lambda: _append(store, "b", "two")],
     )
     assert commits == 0
+    group_commit = store._group_commit
+    assert group_commit is not None and group_commit._conn is None  # never reused
     for worker in [holder, *workers]:
         with pytest.raises(Unavailable) as caught:
             worker.outcome()
@@ -254,12 +258,12 @@ def test_nested_writes_share_the_transaction_and_roll_back_alone(store: SqlStore
 
 def test_a_stranded_group_is_committed_by_its_waiting_writer(store: SqlStore) -> None:
     group_commit = _group_commit(store, max_age_s=60, rescue_after_s=0.05)
-    with group_commit._state:
+    with group_commit._counting:
         group_commit._waiting += 1  # a writer that is counted but never comes
     try:
         _append(store, "a", "one")  # passes the lock on, then commits the group itself
     finally:
-        with group_commit._state:
+        with group_commit._counting:
             group_commit._waiting -= 1
     assert group_commit.commits == 1
     assert _contents(store, "a") == ["one"]
@@ -282,8 +286,108 @@ def test_close_commits_the_open_group_and_is_idempotent(store: SqlStore, db_path
     gate.set()  # the holder passes the lock to close(), which commits the holder's write
     message_id = holder.outcome()
     closer.outcome()
-    assert group_commit._group is None
+    assert group_commit._group is None and group_commit._conn is None
     store.close()
     with sqlite3.connect(db_path) as reader:
         found = reader.execute("SELECT count(*) FROM messages WHERE id = ?", (message_id,))
         assert found.fetchone() == (1,)
+
+
+def test_the_writer_keeps_its_connection_between_groups_outside_any_transaction(
+    store: SqlStore, db_path: Path
+) -> None:
+    group_commit = store._group_commit
+    assert group_commit is not None
+    _append(store, "a", "one")
+    conn = group_commit._conn
+    assert conn is not None
+    checked_out = store.engine.pool.checkedout()  # type: ignore[attr-defined]
+    _append(store, "a", "two")
+    assert group_commit._conn is conn
+    assert store.engine.pool.checkedout() == checked_out  # type: ignore[attr-defined]
+    # between groups it holds no lock: another process can write at once
+    other = sqlite3.connect(db_path, isolation_level=None, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert _contents(store, "a") == ["one", "two"]
+
+
+def test_database_is_locked_fails_the_write_at_once_and_replaces_its_connection(
+    store: SqlStore, db_path: Path
+) -> None:
+    group_commit = store._group_commit
+    assert group_commit is not None
+    _append(store, "a", "one")
+    locked_conn = group_commit._conn
+    assert locked_conn is not None
+    locked_conn.exec_driver_sql("PRAGMA busy_timeout=50")
+    other = sqlite3.connect(db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        started = time.monotonic()
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+            _append(store, "a", "locked out")
+        # not tried again on a fresh connection, whose busy timeout would wait 30 s more
+        assert time.monotonic() - started < 5
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert group_commit._conn is None and locked_conn.closed
+    _append(store, "a", "two")
+    assert _contents(store, "a") == ["one", "two"]
+
+
+def test_a_connection_closed_underneath_is_replaced_and_the_write_goes_on(
+    store: SqlStore,
+) -> None:
+    group_commit = store._group_commit
+    assert group_commit is not None
+    _append(store, "a", "one")
+    broken = group_commit._conn
+    assert broken is not None
+    broken.connection.driver_connection.close()  # type: ignore[union-attr]
+    _append(store, "a", "two")
+    assert group_commit._conn is not broken and broken.closed
+    assert _contents(store, "a") == ["one", "two"]
+
+
+def test_statement_watchers_see_each_group_begin(store: SqlStore) -> None:
+    """Statements go to the driver unseen, but a watcher of the engine's statements (a tracer,
+    the benchmark's SQL capture) sees where each transaction begins."""
+    seen: list[str] = []
+
+    def before(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        seen.append(sql)
+
+    sa.event.listen(store.engine, "before_cursor_execute", before)
+    try:
+        _append(store, "a", "one")
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", before)
+    assert seen.count("BEGIN IMMEDIATE") == 1
+    assert _contents(store, "a") == ["one"]
+
+
+def test_a_transaction_lost_mid_group_acknowledges_nothing_of_it(store: SqlStore) -> None:
+    """If SQLite drops the group's transaction (as on disk full or an I/O error), no write it
+    held is acknowledged, its connection is not reused, and the next group starts clean."""
+    lost: list[sa.Connection] = []
+
+    def drop_transaction() -> None:
+        with store.write() as conn:
+            lost.append(conn)
+            conn.connection.driver_connection.execute("ROLLBACK")  # type: ignore[union-attr]
+
+    holder, workers, commits = _in_one_group(
+        store, lambda conn: _append(store, "a", "lost"), [drop_transaction]
+    )
+    assert commits == 0
+    for worker in [holder, *workers]:
+        with pytest.raises(Unavailable):
+            worker.outcome()
+    assert lost[0].closed
+    _append(store, "b", "next group")
+    assert _contents(store, "a") == [] and _contents(store, "b") == ["next group"]
