@@ -13,10 +13,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import suppress
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import orjson
 import sqlalchemy as sa
+
+V = TypeVar("V")
 
 
 class Prepared:
@@ -64,25 +66,33 @@ class Prepared:
 Run = Callable[[str, Any], Sequence[Sequence[Any]]]
 
 
-class PreparedCache:
-    """Compiled statements by shape key, built on first use (thread-safe, never evicted).
+class BuiltOnce(Generic[V]):
+    """Values by key, each built by the first caller that asks for it (thread-safe, never
+    evicted). Statement shapes come from a fixed set of filters and sorts, so these stay small."""
 
-    Shapes come from a fixed set of filters and sorts, so the cache stays small.
-    """
-
-    def __init__(self, dialect: sa.Dialect) -> None:
-        self.dialect = dialect
-        self._by_key: dict[Hashable, Prepared] = {}
+    def __init__(self) -> None:
+        self._by_key: dict[Hashable, V] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable, build: Callable[[], sa.Select[Any]]) -> Prepared:
+    def get(self, key: Hashable, make: Callable[[], V]) -> V:
         found = self._by_key.get(key)
         if found is None:
             with self._lock:
                 found = self._by_key.get(key)
                 if found is None:
-                    found = self._by_key[key] = Prepared(build(), self.dialect)
+                    found = self._by_key[key] = make()
         return found
+
+
+class PreparedCache:
+    """Compiled SELECTs of one dialect by shape key, built on first use."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.dialect = dialect
+        self._built: BuiltOnce[Prepared] = BuiltOnce()
+
+    def get(self, key: Hashable, build: Callable[[], sa.Select[Any]]) -> Prepared:
+        return self._built.get(key, lambda: Prepared(build(), self.dialect))
 
 
 class ReadConnections:

@@ -17,14 +17,13 @@ keeps SQLAlchemy's error handling (a failed statement aborts a PostgreSQL transa
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
-from convostore.storage.prepared import Prepared
+from convostore.storage.prepared import BuiltOnce, Prepared, PreparedCache
 
 Convert = Callable[[Any], Any]
 Change = sa.Insert | sa.Update | sa.Delete
@@ -85,30 +84,17 @@ class WriteStatements:
 
     def __init__(self, engine: sa.Engine) -> None:
         self.dialect = engine.dialect
-        self._selects: dict[Hashable, Prepared] = {}
-        self._changes: dict[Hashable, PreparedWrite] = {}
-        self._lock = threading.Lock()
+        self._selects = PreparedCache(self.dialect)
+        self._changes: BuiltOnce[PreparedWrite] = BuiltOnce()
         # SQLite statements go straight to the driver, unseen by SQLAlchemy's engine events; the
         # benchmark's SQL capture turns this off to record them.
         self.direct = self.dialect.name == "sqlite"
 
     def select(self, key: Hashable, build: Callable[[], sa.Select[Any]]) -> Prepared:
-        found = self._selects.get(key)
-        if found is None:
-            with self._lock:
-                found = self._selects.get(key)
-                if found is None:
-                    found = self._selects[key] = Prepared(build(), self.dialect)
-        return found
+        return self._selects.get(key, build)
 
     def change(self, key: Hashable, build: Callable[[], Change]) -> PreparedWrite:
-        found = self._changes.get(key)
-        if found is None:
-            with self._lock:
-                found = self._changes.get(key)
-                if found is None:
-                    found = self._changes[key] = PreparedWrite(build(), self.dialect)
-        return found
+        return self._changes.get(key, lambda: PreparedWrite(build(), self.dialect))
 
     def on(self, conn: sa.Connection) -> Writer:
         """Run statements in the transaction `conn` holds."""
