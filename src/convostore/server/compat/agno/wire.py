@@ -18,7 +18,7 @@ def iso_z(value: datetime | None) -> str | None:
         return None
     if value.tzinfo is not None and value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return value.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+    return value.isoformat(timespec="seconds")[:19] + "Z"  # the date and time, without an offset
 
 
 def epoch(value: datetime) -> int:
