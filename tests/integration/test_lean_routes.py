@@ -15,6 +15,7 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.server import create_app
 from convostore.server.routing import LeanRoute, _Plan
@@ -172,3 +173,19 @@ def test_the_write_routes_bind_their_bodies_by_plan(client: TestClient) -> None:
         if (plan := _Plan.of(r.dependant)) is not None and plan.body is not None
     }
     assert hot <= planned
+
+
+def test_authentication_is_checked_before_parameters_as_fastapi_does(
+    database_url: str, store: SqlStore, keys: KeyService
+) -> None:
+    """With keys configured, a request without one and with a bad query string is a 401 both
+    ways: FastAPI runs dependencies before it validates parameters."""
+    keys.create("default", "admin")
+    lean_app = create_app(Settings(database_url=database_url), store=store)
+    fastapi_app = create_app(Settings(database_url=database_url), store=store)
+    fastapi_app.dependency_overrides[_unused_dependency] = _unused_dependency
+    with TestClient(lean_app) as lean, TestClient(fastapi_app) as reference:
+        for target in ("/v1/sessions?limit=0", "/sessions?type=agent&page=0", "/v1/sessions/s1"):
+            got, expected = lean.get(target), reference.get(target)
+            assert got.status_code == expected.status_code == 401, target
+            assert got.json() == expected.json()

@@ -28,7 +28,7 @@ import inspect
 import typing
 from collections.abc import Awaitable, Callable, Coroutine
 from types import UnionType
-from typing import Any
+from typing import Any, TypeGuard
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.dependencies.models import Dependant
@@ -140,16 +140,14 @@ class LeanDispatch:
         # a route whose first segment is a parameter (or that has no path) may match anything
         buckets = {h: [r for r in routes if _literal_head(r) in (h, None)] for h in heads}
         buckets[""] = [r for r in routes if _literal_head(r) is None]
-        handlers: dict[Any, Any] = {}
+        by_type: dict[Any, Any] = {}
+        by_status: dict[Any, Any] = {}
         for key, handler in self.app.exception_handlers.items():
             if key in (500, Exception):
                 self._on_error = handler
             else:
-                handlers[key] = handler
-        self._handlers = (
-            {k: v for k, v in handlers.items() if not isinstance(k, int)},
-            {k: v for k, v in handlers.items() if isinstance(k, int)},
-        )
+                (by_status if isinstance(key, int) else by_type)[key] = handler
+        self._handlers = (by_type, by_status)
         self._buckets = buckets
 
     def _match(self, scope: Scope) -> tuple[BaseRoute, ASGIApp, Scope] | None:
@@ -230,18 +228,10 @@ class _Plan:
             field = dependant.body_params[0]
             model = field.field_info.annotation
             embedded = getattr(field.field_info, "embed", False)
-            if len(dependant.body_params) > 1 or embedded:
-                return None
-            if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            if len(dependant.body_params) > 1 or embedded or not _is_model(model):
                 return None
             body = (field.name, model)
-        if (
-            dependant.websocket_param_name
-            or dependant.http_connection_param_name
-            or dependant.response_param_name
-            or dependant.background_tasks_param_name
-            or dependant.security_scopes_param_name
-        ):
+        if _takes_special_parameters(dependant):
             return None
         dependencies = []
         for sub in dependant.dependencies:
@@ -256,7 +246,7 @@ class _Plan:
         query_model_name: str | None = None
         fields = dependant.query_params
         annotation = fields[0].field_info.annotation if len(fields) == 1 else None
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if _is_model(annotation):
             query_model = annotation
             query_model_name = fields[0].name
         elif fields:
@@ -290,6 +280,9 @@ class _Plan:
             if value is None:
                 return None
             arguments[name] = value
+        # FastAPI runs dependencies (authentication) before it validates parameters: so do we
+        for name, call in self.dependencies:
+            arguments[name] = await call(request)
         for name, header in self.headers:
             arguments[name] = request.headers.get(header)
         if self.request_name is not None:
@@ -303,8 +296,6 @@ class _Plan:
                 arguments[self.query_model_name] = values
             else:
                 arguments.update(values.__dict__)
-        for name, call in self.dependencies:
-            arguments[name] = await call(request)
         return arguments
 
     @staticmethod
@@ -357,16 +348,23 @@ def _request_only(dependant: Dependant) -> bool:
             or dependant.cookie_params
             or dependant.body_params
             or dependant.dependencies
-            or dependant.websocket_param_name
-            or dependant.http_connection_param_name
-            or dependant.response_param_name
-            or dependant.background_tasks_param_name
-            or dependant.security_scopes_param_name
+            or _takes_special_parameters(dependant)
         )
     )
 
 
-def _is_model(annotation: Any) -> bool:
+def _takes_special_parameters(dependant: Dependant) -> bool:
+    """A websocket, connection, response, background tasks or security scopes parameter."""
+    return bool(
+        dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+    )
+
+
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
