@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,7 @@ from fastapi.testclient import TestClient
 from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.server import create_app
+from convostore.server.middleware import request_id
 from convostore.storage import SqlStore
 from tests.conftest import bearer
 
@@ -348,6 +350,36 @@ def test_access_log_text_format_and_off_switch(
     with TestClient(make_app(database_url, store, access_log=False)) as client:
         assert "x-request-id" in client.get("/v1/health").headers  # ids stay on
     assert len(access_lines) == 1
+
+
+def stderr_lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in capsys.readouterr().err.splitlines()]
+
+
+def test_default_access_log_writes_lines_in_batches_and_never_loses_them(
+    database_url: str, store: SqlStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = make_app(database_url, store)
+
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    app.add_api_route("/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        capsys.readouterr()
+        ids = [client.get("/v1/health").headers["x-request-id"] for _ in range(3)]
+        time.sleep(request_id.FLUSH_AFTER_S * 3)  # a batch waits at most FLUSH_AFTER_S
+        assert [line["request_id"] for line in stderr_lines(capsys)] == ids
+        waiting = client.get("/v1/health").headers["x-request-id"]
+        failed = client.get("/boom")
+        assert failed.status_code == 500
+        # an error answer is written at once, with the lines that waited before it
+        lines = stderr_lines(capsys)
+        assert [line["request_id"] for line in lines] == [waiting, failed.headers["x-request-id"]]
+        assert lines[1]["status"] == 500
+        last = client.get("/v1/health").headers["x-request-id"]
+    # the app stopping writes what still waits
+    assert [line["request_id"] for line in stderr_lines(capsys)] == [last]
 
 
 # --- /metrics ---------------------------------------------------------------------------------

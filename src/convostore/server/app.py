@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from convostore import __version__
 from convostore.auth import KeyService
@@ -25,7 +25,7 @@ from convostore.server.compat.memories_ai import import_router as memories_ai_im
 from convostore.server.compat.memories_ai import router as memories_ai_router
 from convostore.server.context import AppContext, is_loopback
 from convostore.server.errors import install_error_handlers
-from convostore.server.middleware import outer_layers, watch_databases
+from convostore.server.middleware import flush_access_log, outer_layers, watch_databases
 from convostore.server.routing import LeanDispatch, add_routes
 from convostore.server.web import router as web_router
 from convostore.service import SessionService
@@ -68,6 +68,18 @@ class ConvostoreApp(FastAPI):
     stack, and `LeanDispatch` in front of that stack for the GETs of lean routes."""
 
     outer_layers: list[Callable[[ASGIApp], ASGIApp]]
+    # whether OpenTelemetry providers are configured, as found when the app started (None: not
+    # started); FastAPI asks on every request, which cost about 2% of a list page
+    telemetry: bool | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.telemetry is False and not self.root_path:
+            scope["app"] = self
+            if self.middleware_stack is None:
+                self.middleware_stack = self.build_middleware_stack()
+            await self.middleware_stack(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
     def build_middleware_stack(self) -> ASGIApp:
         stack: ASGIApp = LeanDispatch(self, super().build_middleware_stack())
@@ -85,9 +97,12 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         ctx = build_context(settings, store)
         app.state.ctx = ctx
         stop_watching = watch_databases(app, ctx.stores)
+        if isinstance(app, ConvostoreApp):
+            app.telemetry = app._native_telemetry.enabled()
         try:
             yield
         finally:
+            flush_access_log()
             stop_watching()
             for name, opened in ctx.stores.items():
                 if opened is not store or name != settings.default_database_id:

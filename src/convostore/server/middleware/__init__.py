@@ -27,6 +27,7 @@ from convostore.server.middleware.request_id import (
     RequestInfo,
     configure_access_log,
     current_request,
+    flush_access_log,
 )
 from convostore.server.middleware.security_headers import SecurityHeadersMiddleware
 from convostore.server.routing import add_routes
@@ -36,6 +37,7 @@ __all__ = [
     "Metrics",
     "RequestInfo",
     "current_request",
+    "flush_access_log",
     "outer_layers",
     "watch_databases",
 ]
