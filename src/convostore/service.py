@@ -87,6 +87,12 @@ def require_write(principal: Principal) -> None:
         raise PermissionDenied("this API key is read-only")
 
 
+def _require_in_scope(principal: Principal, session: Session) -> None:
+    """A user-scoped caller handing over another user's session (which it cannot have read)."""
+    if principal.user_id is not None and session.user_id != principal.user_id:
+        raise NotFound(f"session {session.id!r} not found", param="session_id")
+
+
 def require_admin(principal: Principal) -> None:
     if principal.role != "admin":
         raise PermissionDenied("this operation needs an admin key")
@@ -330,23 +336,68 @@ class SessionService:
     def list_messages(
         self, principal: Principal, session_id: str, query: MessageQuery
     ) -> Page[Message]:
+        return self._messages(principal, session_id, query, session_read=False)
+
+    def messages_of(
+        self, principal: Principal, session: Session, query: MessageQuery
+    ) -> Page[Message]:
+        """`list_messages` of a session this caller has just read with `get_session`: the store
+        is not asked again whether it exists (one query less on every session detail)."""
+        _require_in_scope(principal, session)
+        return self._messages(principal, session.id, query, session_read=True)
+
+    def all_messages_of(self, principal: Principal, session: Session) -> list[Message]:
+        """Every message of a session this caller has just read, in `seq` order, read a page
+        at a time so that none is ever left out."""
+        out: list[Message] = []
+        after: int | None = None
+        while True:
+            query = MessageQuery(after=after, limit=self.limits.max_message_page_size)
+            page = self.messages_of(principal, session, query)
+            out.extend(page.items)
+            if not page.has_more or not page.items:
+                return out
+            after = page.items[-1].seq
+
+    def _messages(
+        self, principal: Principal, session_id: str, query: MessageQuery, *, session_read: bool
+    ) -> Page[Message]:
         check_limit(query.limit, self.limits.max_message_page_size)
         check_ref(session_id, "session_id")
         check_int64(query.after, "after")
         check_int64(query.before, "before")
         check_ref(query.run_ids, "run_id")
         page = self.store.list_messages(
-            principal.tenant_id, session_id, query, scope_user=principal.user_id
+            principal.tenant_id,
+            session_id,
+            query,
+            scope_user=principal.user_id,
+            session_read=session_read,
         )
         if page is None:
             raise NotFound(f"session {session_id!r} not found", param="session_id")
         return page
 
     def list_runs(self, principal: Principal, session_id: str, query: RunQuery) -> list[Run]:
+        return self._runs(principal, session_id, query, session_read=False)
+
+    def runs_of(self, principal: Principal, session: Session, query: RunQuery) -> list[Run]:
+        """`list_runs` of a session this caller has just read with `get_session` (see
+        `messages_of`)."""
+        _require_in_scope(principal, session)
+        return self._runs(principal, session.id, query, session_read=True)
+
+    def _runs(
+        self, principal: Principal, session_id: str, query: RunQuery, *, session_read: bool
+    ) -> list[Run]:
         check_ref(session_id, "session_id")
         check_ref(query.statuses, "status")
         found = self.store.list_runs(
-            principal.tenant_id, session_id, query, scope_user=principal.user_id
+            principal.tenant_id,
+            session_id,
+            query,
+            scope_user=principal.user_id,
+            session_read=session_read,
         )
         if found is None:
             raise NotFound(f"session {session_id!r} not found", param="session_id")

@@ -81,6 +81,22 @@ def test_append_assigns_dense_seq_and_rolls_up(store: SqlStore) -> None:
     assert store.list_messages(T, "nope", MessageQuery()) is None
 
 
+def test_reads_of_a_session_just_read_skip_the_existence_check(store: SqlStore) -> None:
+    store.create_session(T, NewSession(user_id="u"), session_id="s")
+    store.append(T, AppendRequest("s", [_user("q"), _user("again")], run=NewRun(id="r1")))
+    query = MessageQuery(limit=1)
+    checked = store.list_messages(T, "s", query, scope_user="u")
+    assert checked is not None and checked.has_more
+    assert store.list_messages(T, "s", query, scope_user="u", session_read=True) == checked
+    runs = store.list_runs(T, "s", RunQuery(), scope_user="u")
+    assert runs and store.list_runs(T, "s", RunQuery(), scope_user="u", session_read=True) == runs
+    # the caller vouches for the session: one that is not there reads as empty, not as missing
+    assert store.list_messages(T, "s", query, scope_user="v") is None
+    gone = store.list_messages(T, "nope", query, session_read=True)
+    assert gone is not None and gone.items == [] and not gone.has_more
+    assert store.list_runs(T, "nope", RunQuery(), session_read=True) == []
+
+
 def test_append_to_missing_or_foreign_session(store: SqlStore) -> None:
     with pytest.raises(NotFound):
         store.append(T, AppendRequest("nope", [_user("x")]))

@@ -120,6 +120,8 @@ class Store(Protocol):
 
     # messages and runs
     def append(self, tenant_id: str, request: AppendRequest) -> Appended: ...
+    # `list_messages` and `list_runs` answer None for a session that is not there (in scope);
+    # `session_read=True` says the caller has just read it in scope, so that is not asked again
     def list_messages(
         self,
         tenant_id: str,
@@ -127,6 +129,7 @@ class Store(Protocol):
         query: MessageQuery,
         *,
         scope_user: str | None = None,
+        session_read: bool = False,
     ) -> Page[Message] | None: ...
     def list_runs(
         self,
@@ -135,6 +138,7 @@ class Store(Protocol):
         query: RunQuery,
         *,
         scope_user: str | None = None,
+        session_read: bool = False,
     ) -> list[Run] | None: ...
     def get_run(
         self,

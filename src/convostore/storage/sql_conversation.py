@@ -259,8 +259,9 @@ class ConversationPart(SqlBase):
         query: MessageQuery,
         *,
         scope_user: str | None = None,
+        session_read: bool = False,
     ) -> Page[Message] | None:
-        if not self._session_exists(tenant_id, session_id, scope_user):
+        if not session_read and not self._session_exists(tenant_id, session_id, scope_user):
             return None
         values: dict[str, Any] = {"tenant_id": tenant_id, "session_id": session_id}
         if query.after is not None:
@@ -290,8 +291,9 @@ class ConversationPart(SqlBase):
         query: RunQuery,
         *,
         scope_user: str | None = None,
+        session_read: bool = False,
     ) -> list[Run] | None:
-        if not self._session_exists(tenant_id, session_id, scope_user):
+        if not session_read and not self._session_exists(tenant_id, session_id, scope_user):
             return None
         values: dict[str, Any] = {"tenant_id": tenant_id, "session_id": session_id}
         if query.created_after is not None:

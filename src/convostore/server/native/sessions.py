@@ -10,8 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from convostore.errors import NotFound
 from convostore.models import (
+    Message,
     MessageQuery,
+    Page,
     Principal,
+    Session,
     SessionPatch,
     SessionQuery,
     SessionType,
@@ -34,6 +37,7 @@ from convostore.server.native.schemas import (
 )
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
+from convostore.service import SessionService
 
 router = APIRouter(
     route_class=LeanRoute, prefix="/v1/sessions", tags=["sessions"], responses=ERRORS
@@ -90,15 +94,25 @@ async def get_session(
     ] = 0,
 ) -> JSONResponse:
     service = context(request).service
-    session = await read(service.store, service.get_session, caller, session_id)
+    session, page = await read(
+        service.store, _detail, service, caller, session_id, include_messages
+    )
     body = session_json(session)
-    if include_messages:
-        query = MessageQuery(limit=include_messages)
-        page = await read(service.store, service.list_messages, caller, session_id, query)
+    if page is not None:
         body["messages"] = list_json(
             [message_json(m) for m in page.items], page.has_more, page.next_cursor
         )
     return JSONResponse(body)
+
+
+def _detail(
+    service: SessionService, caller: Principal, session_id: str, include_messages: int
+) -> tuple[Session, Page[Message] | None]:
+    """The session and its first messages, in one call (one thread hop on a network database)."""
+    session = service.get_session(caller, session_id)
+    if not include_messages:
+        return session, None
+    return session, service.messages_of(caller, session, MessageQuery(limit=include_messages))
 
 
 @router.patch("/{session_id}", response_model=SessionOut, summary="Update a session")

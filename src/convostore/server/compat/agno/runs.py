@@ -11,7 +11,6 @@ from convostore.errors import NotFound
 from convostore.models import Message, Run, RunQuery, Session, SessionType
 from convostore.server.compat.agno.access import Target, reads, session_target
 from convostore.server.compat.agno.errors import bad_request, not_found
-from convostore.server.compat.agno.reading import all_messages
 from convostore.server.compat.agno.runs_map import (
     RUN_STATUSES,
     run_messages,
@@ -72,8 +71,8 @@ def _runs(
     query = _query(after, before, status)
     session = _session(target, session_id, user_id)
     principal = target.for_user(user_id)
-    runs = target.service.list_runs(principal, session_id, query) if session.run_count else []
-    messages = all_messages(target.service, principal, session_id) if runs else []
+    runs = target.service.runs_of(principal, session, query) if session.run_count else []
+    messages = target.service.all_messages_of(principal, session) if runs else []
     return session, runs, messages
 
 
@@ -146,5 +145,5 @@ def get_session_run(
         run = target.service.get_run(principal, session_id, run_id)
     except NotFound:
         raise not_found(f"Run with ID {run_id} not found in session {session_id}") from None
-    messages = run_messages(all_messages(target.service, principal, session_id), run_id)
+    messages = run_messages(target.service.all_messages_of(principal, session), run_id)
     return JSONResponse(to_run(run, messages, session))

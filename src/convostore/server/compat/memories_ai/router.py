@@ -13,7 +13,7 @@ asks for another one: the request is one the key may never make, whether or not 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -23,7 +23,7 @@ from fastapi import APIRouter, Request
 from convostore.auth import key_from_header
 from convostore.config import Limits
 from convostore.errors import InvalidRequest, NotFound, PayloadTooLarge, PermissionDenied
-from convostore.models import Message, MessageQuery, Principal, SessionQuery
+from convostore.models import Principal, SessionQuery
 from convostore.server.compat.memories_ai.envelope import MissingParameter, success
 from convostore.server.compat.memories_ai.mapping import (
     PAGE_SIZE,
@@ -34,14 +34,12 @@ from convostore.server.context import AppContext, context
 from convostore.server.dispatch import read
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
-from convostore.service import SessionService
 from convostore.validation import check_id
 
 PREFIXES = ("/serve/api/v1", "/serve/api/video")
 DEFAULT_UNIQUE_ID = "default"
 MAX_PAGE = 999_999_999_999
 MAX_BODY_PARAMS_BYTES = 64 * 1024
-MESSAGE_BATCH = 1_000
 
 Params = Mapping[str, Any]
 
@@ -127,21 +125,6 @@ def _caller(ctx: AppContext, authorization: str | None) -> Principal:
     )
 
 
-def all_messages(
-    service: SessionService, principal: Principal, session_id: str
-) -> Iterator[Message]:
-    """Every message of a session in order, read in batches so none is ever left out."""
-    after: int | None = None
-    while True:
-        page = service.list_messages(
-            principal, session_id, MessageQuery(after=after, limit=MESSAGE_BATCH)
-        )
-        yield from page.items
-        if not page.has_more or not page.items:
-            return
-        after = page.items[-1].seq
-
-
 def list_sessions_data(ctx: AppContext, authorization: str | None, params: Params) -> Any:
     principal = _caller(ctx, authorization)
     limits = ctx.service.limits
@@ -168,7 +151,7 @@ def session_detail_data(ctx: AppContext, authorization: str | None, params: Para
     session = ctx.service.get_session(principal, session_id)
     if session.user_id != unique_id:
         raise NotFound(f"session {session_id!r} not found", param="sessionId")
-    return to_session_detail(session, all_messages(ctx.service, principal, session_id))
+    return to_session_detail(session, ctx.service.all_messages_of(principal, session))
 
 
 async def list_sessions(request: Request) -> JSONResponse:
