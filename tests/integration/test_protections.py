@@ -465,6 +465,34 @@ def test_metrics_count_database_errors(database_url: str) -> None:
         assert client.get(NATIVE).status_code == 200
 
 
+def test_reads_recover_when_the_database_drops_every_connection(database_url: str) -> None:
+    """Reads skip the pool's liveness ping on PostgreSQL: a dropped connection must still cost
+    nothing but a retry (the statement runs once more on a fresh one), never a failed request."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server-side disconnect needs PostgreSQL")
+    app = create_app(Settings(database_url=database_url))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        created = client.post(NATIVE, json={"id": "kept", "title": "still here"})
+        assert created.status_code == 201
+        for _ in range(3):  # warm every pool up
+            assert client.get(NATIVE + "/kept?include_messages=5").status_code == 200
+        killer = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+        with killer.connect() as conn:
+            dropped = conn.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+        killer.dispose()
+        assert dropped >= 1
+        for _ in range(3):
+            answer = client.get(NATIVE + "/kept?include_messages=5")
+            assert answer.status_code == 200, answer.text
+            assert answer.json()["title"] == "still here"
+        assert client.get(NATIVE).json()["data"][0]["id"] == "kept"
+
+
 def test_metrics_token_and_off_switch(database_url: str, store: SqlStore) -> None:
     with TestClient(make_app(database_url, store, metrics_token="scrape-me")) as client:
         for headers in ({}, bearer("wrong"), bearer("scrape-me-not")):
