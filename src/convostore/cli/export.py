@@ -12,7 +12,6 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import click
-import orjson
 
 from convostore.cli.common import (
     admin_of,
@@ -26,16 +25,15 @@ from convostore.cli.conversation import timestamp, tokens
 from convostore.models import (
     EvidenceRef,
     Message,
-    MessageQuery,
     Principal,
     RunQuery,
     Session,
     SessionQuery,
 )
+from convostore.server.json_wire import dumps
 from convostore.server.native.schemas import message_json, run_json, session_json
 from convostore.service import SessionService
 
-_JSON_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
 PROGRESS_FROM = 20  # sessions; fewer are written before a progress bar would be worth drawing
 
 output_option = click.option(
@@ -105,7 +103,7 @@ def export_markdown(session_id: str, database: str, tenant: str, output: IO[str]
     with cli_store(database) as store:
         service = SessionService(store)
         session = service.get_session(principal, session_id)
-        messages = list(_all_messages(service, principal, session.id))
+        messages = list(service.all_messages_of(principal, session))
     output.write("\n".join(markdown_lines(session, messages)) + "\n")
     output.flush()
 
@@ -133,32 +131,19 @@ def _all_sessions(
         after = page.next_cursor
 
 
-def _all_messages(
-    service: SessionService, principal: Principal, session_id: str
-) -> Iterator[Message]:
-    after = None
-    while True:
-        query = MessageQuery(after=after, limit=service.limits.max_message_page_size)
-        page = service.list_messages(principal, session_id, query)
-        yield from page.items
-        if not page.has_more or not page.items:
-            return
-        after = page.items[-1].seq
-
-
 def _write_jsonl(
     service: SessionService, principal: Principal, sessions: Iterable[Session], output: IO[str]
 ) -> None:
     for session in sessions:
         document = _session_document(service, principal, session)
-        output.write(orjson.dumps(document, option=_JSON_OPTIONS).decode() + "\n")
+        output.write(dumps(document).decode() + "\n")
 
 
 def _session_document(
     service: SessionService, principal: Principal, session: Session
 ) -> dict[str, Any]:
     document = session_json(session)
-    document["messages"] = [message_json(m) for m in _all_messages(service, principal, session.id)]
+    document["messages"] = [message_json(m) for m in service.all_messages_of(principal, session)]
     runs = service.list_runs(principal, session.id, RunQuery())
     document["runs"] = [run_json(r) for r in runs]
     return document

@@ -256,8 +256,8 @@ def message_json(m: Message) -> dict[str, Any]:
         "run_id": m.run_id,
         "role": m.role,
         "content": m.content,
-        "thinkings": [t.model_dump() for t in m.thinkings],
-        "refs": [r.model_dump() for r in m.refs],
+        "thinkings": m.thinkings,  # domain values, written as their fields (json_wire)
+        "refs": m.refs,
         "tool_calls": m.tool_calls,
         "metrics": m.metrics,
         "from_history": m.from_history,
