@@ -271,6 +271,8 @@ class MessageQuery(Value):
     limit: int = 100
     run_ids: list[str] | None = None
     order: SortOrder = "asc"
+    # False: leave the evidence refs out (read as []), for surfaces that never show them
+    with_refs: bool = True
 
 
 class RunQuery(Value):
@@ -279,6 +281,8 @@ class RunQuery(Value):
     created_after: datetime | None = None
     created_before: datetime | None = None
     statuses: list[str] | None = None
+    # True: only runs made inside another run (a team's members); False: only top-level runs
+    with_parent: bool | None = None
 
 
 # --- memories ---------------------------------------------------------------------------------

@@ -346,13 +346,16 @@ class SessionService:
         _require_in_scope(principal, session)
         return self._messages(principal, session.id, query, session_read=True)
 
-    def all_messages_of(self, principal: Principal, session: Session) -> list[Message]:
+    def all_messages_of(
+        self, principal: Principal, session: Session, *, with_refs: bool = True
+    ) -> list[Message]:
         """Every message of a session this caller has just read, in `seq` order, read a page
-        at a time so that none is ever left out."""
+        at a time so that none is ever left out (`with_refs=False`: without evidence refs)."""
         out: list[Message] = []
         after: int | None = None
+        limit = self.limits.max_message_page_size
         while True:
-            query = MessageQuery(after=after, limit=self.limits.max_message_page_size)
+            query = MessageQuery(after=after, limit=limit, with_refs=with_refs)
             page = self.messages_of(principal, session, query)
             out.extend(page.items)
             if not page.has_more or not page.items:

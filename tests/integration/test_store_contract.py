@@ -97,6 +97,30 @@ def test_reads_of_a_session_just_read_skip_the_existence_check(store: SqlStore) 
     assert store.list_runs(T, "nope", RunQuery(), session_read=True) == []
 
 
+def test_projections_messages_without_refs_and_runs_by_parent(store: SqlStore) -> None:
+    store.create_session(T, NewSession(), session_id="s")
+    cited = NewMessage.model_validate(
+        {
+            "role": "assistant",
+            "content": "a",
+            "thinkings": [{"content": "why"}],
+            "refs": [{"source": {"id": "v1"}, "items": [{"kind": "keyframe", "start": 3}]}],
+        }
+    )
+    store.append(T, AppendRequest("s", [_user("q"), cited], run=NewRun(id="team")))
+    store.append(T, AppendRequest("s", [], run=NewRun(id="member", parent_run_id="team")))
+    full = store.list_messages(T, "s", MessageQuery())
+    bare = store.list_messages(T, "s", MessageQuery(with_refs=False))
+    assert full is not None and bare is not None
+    assert full.items[1].refs[0].items[0].start == 3.0
+    assert [m.refs for m in bare.items] == [[], []]
+    assert [m.model_copy(update={"refs": []}) for m in full.items] == bare.items
+    members = store.list_runs(T, "s", RunQuery(with_parent=True))
+    top = store.list_runs(T, "s", RunQuery(with_parent=False))
+    assert members is not None and [r.id for r in members] == ["member"]
+    assert top is not None and [r.id for r in top] == ["team"]
+
+
 def test_append_to_missing_or_foreign_session(store: SqlStore) -> None:
     with pytest.raises(NotFound):
         store.append(T, AppendRequest("nope", [_user("x")]))

@@ -70,10 +70,10 @@ class ConvostoreApp(FastAPI):
     outer_layers: list[Callable[[ASGIApp], ASGIApp]]
     # whether OpenTelemetry providers are configured, as found when the app started (None: not
     # started); FastAPI asks on every request, which cost about 2% of a list page
-    telemetry: bool | None = None
+    otel_configured: bool | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.telemetry is False and not self.root_path:
+        if scope["type"] == "http" and self.otel_configured is False and not self.root_path:
             scope["app"] = self
             if self.middleware_stack is None:
                 self.middleware_stack = self.build_middleware_stack()
@@ -98,7 +98,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         app.state.ctx = ctx
         stop_watching = watch_databases(app, ctx.stores)
         if isinstance(app, ConvostoreApp):
-            app.telemetry = app._native_telemetry.enabled()
+            app.otel_configured = app._native_telemetry.enabled()
         try:
             yield
         finally:

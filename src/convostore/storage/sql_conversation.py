@@ -56,7 +56,15 @@ RUN_FILTERS: Filters = {
     "created_after": lambda v: runs.c.created_at >= v,
     "created_before": lambda v: runs.c.created_at <= v,
     "statuses": lambda v: sa.func.upper(runs.c.status).in_(v),
+    # 1 or 0 (a plain integer bind: prepared reads take no converted values)
+    "with_parent": lambda v: sa.case((runs.c.parent_run_id.is_(None), 0), else_=1) == v,
 }
+
+
+# A message row with its evidence refs left out (read back as none): refs are a message's largest
+# column, and turning them into values costs more than the rest of it; surfaces that never show
+# refs (Agno) read messages without them.
+_WITHOUT_REFS = [sa.null().label("refs") if c.key == "refs" else c for c in messages.c]
 
 
 class ConversationPart(SqlBase):
@@ -271,13 +279,19 @@ class ConversationPart(SqlBase):
         if query.run_ids is not None:
             values["run_ids"] = tuple(query.run_ids)
         ascending = query.order == "asc"
+        with_refs = query.with_refs
 
         def base() -> sa.Select[Any]:
             order = messages.c.seq.asc() if ascending else messages.c.seq.desc()
-            return sa.select(messages).order_by(order)
+            columns = messages.c if with_refs else _WITHOUT_REFS
+            return sa.select(*columns).order_by(order)
 
         rows = self.select_where(
-            f"messages {query.order}", base, MESSAGE_FILTERS, values, limit=query.limit + 1
+            f"messages {query.order} refs={with_refs}",
+            base,
+            MESSAGE_FILTERS,
+            values,
+            limit=query.limit + 1,
         )
         has_more = len(rows) > query.limit
         items = [message_from_row(r) for r in rows[: query.limit]]
@@ -302,6 +316,8 @@ class ConversationPart(SqlBase):
             values["created_before"] = to_micros(query.created_before)
         if query.statuses:
             values["statuses"] = tuple(s.upper() for s in query.statuses)
+        if query.with_parent is not None:
+            values["with_parent"] = int(query.with_parent)
 
         def base() -> sa.Select[Any]:
             return sa.select(runs).order_by(runs.c.run_index, runs.c.created_at, runs.c.id)

@@ -43,14 +43,13 @@ _HEAD = (
     "checkpoint_created_at",
 )
 _TAIL = ("images", "audio", "videos", "files", "audio_output", "references")
+_RANK = {key: rank for rank, key in enumerate(_HEAD + _TAIL)}
+_UNRANKED = len(_RANK)
+_LAST_KEYS = frozenset({"metrics", "created_at"})  # written last, from their own sources
 _OWN = frozenset(
     {"id", "role", "content", "reasoning_content", "tool_calls", "metrics", "from_history"}
     | {"created_at"}
 )
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, list | dict) and not value)
 
 
 def from_agno_message(data: JSONObject, *, run_id: str | None = None) -> NewMessage:
@@ -85,8 +84,11 @@ def from_agno_message(data: JSONObject, *, run_id: str | None = None) -> NewMess
 
 
 def to_agno_message(message: Message) -> JSONObject:
-    """A stored message in `Message.to_dict` form: nulls and empty collections left out."""
+    """A stored message in `Message.to_dict` form: nulls and empty collections left out (but
+    never the two flags), keys in `_HEAD` then `_TAIL` order, Agno's other keys after them."""
     extra = message.extra
+    if not extra:
+        return _plain_message(message)
     values: JSONObject = dict(extra)
     values["id"] = message.id
     values["content"] = extra.get("content", message.content)
@@ -96,21 +98,39 @@ def to_agno_message(message: Message) -> JSONObject:
     if message.thinkings:
         values["reasoning_content"] = "\n\n".join(t.content for t in message.thinkings)
     values["tool_calls"] = message.tool_calls or None
-    body: JSONObject = {}
-    for key in _HEAD:  # most keys are absent: test presence first (a list page maps many)
-        if key in values:
-            value = values[key]
-            if key in ("from_history", "stop_after_tool_call") or not _empty(value):
-                body[key] = value
-    for key in _TAIL:
-        if key in values and not _empty(values[key]):
-            body[key] = values[key]
-    for key, value in values.items():
-        skip = key in body or key in _HEAD or key in ("metrics", "created_at")
-        if not skip and not _empty(value):
-            body[key] = value
+    kept = []
+    for key, value in values.items():  # one pass: a page of runs maps many messages
+        if key in _LAST_KEYS or value is None:
+            continue
+        if not value and isinstance(value, list | dict):
+            continue
+        kept.append((_RANK.get(key, _UNRANKED), key, value))
+    kept.sort(key=_first)  # stable: Agno's other keys keep their order
+    body: JSONObject = {key: value for _, key, value in kept}
     metrics = {k: v for k, v in message.metrics.items() if v}
     metrics.update(extra.get("metrics") or {})
+    if metrics:
+        body["metrics"] = metrics
+    body["created_at"] = epoch(message.created_at)
+    return body
+
+
+def _first(item: tuple[int, str, Any]) -> int:
+    return item[0]
+
+
+def _plain_message(message: Message) -> JSONObject:
+    """`to_agno_message` of a message with no Agno keys kept (one written by another surface):
+    the same body, built directly."""
+    body: JSONObject = {"id": message.id, "content": message.content}
+    if message.thinkings:
+        body["reasoning_content"] = "\n\n".join(t.content for t in message.thinkings)
+    body["from_history"] = message.from_history
+    body["stop_after_tool_call"] = False
+    body["role"] = message.role
+    if message.tool_calls:
+        body["tool_calls"] = message.tool_calls
+    metrics = {k: v for k, v in message.metrics.items() if v}
     if metrics:
         body["metrics"] = metrics
     body["created_at"] = epoch(message.created_at)

@@ -15,6 +15,7 @@ def session_chat(
         return []
     members: set[str] = set()
     if session.run_count:
-        runs: list[Run] = service.runs_of(principal, session, RunQuery())
-        members = {r.id for r in runs if r.parent_run_id}
-    return chat_history(service.all_messages_of(principal, session), members)
+        runs: list[Run] = service.runs_of(principal, session, RunQuery(with_parent=True))
+        members = {r.id for r in runs}
+    # Agno's messages carry no evidence refs: they are not read
+    return chat_history(service.all_messages_of(principal, session, with_refs=False), members)

@@ -13,6 +13,7 @@ from convostore.server.compat.agno.access import Target, reads, session_target
 from convostore.server.compat.agno.errors import bad_request, not_found
 from convostore.server.compat.agno.runs_map import (
     RUN_STATUSES,
+    messages_by_run,
     run_messages,
     to_run,
     to_run_preview,
@@ -72,7 +73,7 @@ def _runs(
     session = _session(target, session_id, user_id)
     principal = target.for_user(user_id)
     runs = target.service.runs_of(principal, session, query) if session.run_count else []
-    messages = target.service.all_messages_of(principal, session) if runs else []
+    messages = target.service.all_messages_of(principal, session, with_refs=False) if runs else []
     return session, runs, messages
 
 
@@ -95,7 +96,8 @@ def get_session_runs(
         target, session_id, user_id, created_after, created_before, status
     )
     kind = session_type or session.type
-    body = [to_session_run(r, run_messages(messages, r.id), session, kind) for r in runs]
+    by_run = messages_by_run(messages)
+    body = [to_session_run(r, by_run.get(r.id, []), session, kind) for r in runs]
     return JSONResponse([b for b in body if b is not None])
 
 
@@ -119,7 +121,8 @@ def get_session_run_previews(
     session, runs, messages = _runs(
         target, session_id, user_id, created_after, created_before, status
     )
-    return JSONResponse([to_run_preview(r, run_messages(messages, r.id), session) for r in runs])
+    by_run = messages_by_run(messages)
+    return JSONResponse([to_run_preview(r, by_run.get(r.id, []), session) for r in runs])
 
 
 @router.get(
@@ -145,5 +148,7 @@ def get_session_run(
         run = target.service.get_run(principal, session_id, run_id)
     except NotFound:
         raise not_found(f"Run with ID {run_id} not found in session {session_id}") from None
-    messages = run_messages(target.service.all_messages_of(principal, session), run_id)
+    messages = run_messages(
+        target.service.all_messages_of(principal, session, with_refs=False), run_id
+    )
     return JSONResponse(to_run(run, messages, session))

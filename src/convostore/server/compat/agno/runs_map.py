@@ -316,3 +316,11 @@ def to_run_preview(run: Run, messages: Sequence[Message], session: Session) -> J
 
 def run_messages(messages: Sequence[Message], run_id: str) -> list[Message]:
     return [m for m in messages if m.run_id == run_id]
+
+
+def messages_by_run(messages: Sequence[Message]) -> dict[str | None, list[Message]]:
+    """Each run's messages, in order, in one pass (for a list of runs)."""
+    grouped: dict[str | None, list[Message]] = {}
+    for message in messages:
+        grouped.setdefault(message.run_id, []).append(message)
+    return grouped
