@@ -95,22 +95,27 @@ def component_id(session: Session, *, fallback: str | None = "") -> str | None:
 
 def to_session_item(session: Session) -> JSONObject:
     """`SessionSchema` (a list item), nulls left out; it always names its component."""
+    body: JSONObject = {"session_id": session.id}
+    if session.title is not None:
+        body["session_name"] = session.title
+    if session.state is not None:
+        body["session_state"] = session.state
+    body["created_at"] = iso_z(session.created_at)
+    body["updated_at"] = iso_z(session.updated_at)
+    body["session_type"] = session.type
+    body["user_id"] = session.user_id
+    body[COMPONENT_KEYS[session.type]] = component_id(session)
+    if session.summary is not None:
+        body["session_summary"] = to_agno_summary(session.summary)
     metrics = session_metrics(session)
-    body: JSONObject = {
-        "session_id": session.id,
-        "session_name": session.title,
-        "session_state": session.state,
-        "created_at": iso_z(session.created_at),
-        "updated_at": iso_z(session.updated_at),
-        "session_type": session.type,
-        "user_id": session.user_id,
-        COMPONENT_KEYS[session.type]: component_id(session),
-        "session_summary": to_agno_summary(session.summary),
-        "metrics": metrics or None,
-        "total_tokens": _total_tokens(metrics),
-        "metadata": _metadata(session),
-    }
-    return without_nulls(body)
+    if metrics:
+        body["metrics"] = metrics
+        if metrics.get("total_tokens") is not None:
+            body["total_tokens"] = metrics["total_tokens"]
+    metadata = _metadata(session)
+    if metadata is not None:
+        body["metadata"] = metadata
+    return body
 
 
 def to_session_detail(
