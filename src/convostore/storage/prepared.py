@@ -116,6 +116,7 @@ class ReadConnections:
         self._pool: sa.pool.Pool | None = None
         if engine.dialect.name != "sqlite":
             self._pool = engine.pool.recreate()
+            # no public switch for this; were it renamed, reads would only ping again (slower)
             self._pool._pre_ping = False
             sa.event.listen(self._pool, "connect", self._on_connect)
         # Reads on the driver's own connections are unseen by SQLAlchemy's engine events; the
