@@ -293,14 +293,21 @@ def test_close_commits_the_open_group_and_is_idempotent(store: SqlStore, db_path
         assert found.fetchone() == (1,)
 
 
-def test_the_writer_keeps_its_connection_between_groups_outside_any_transaction(
-    store: SqlStore, db_path: Path
-) -> None:
+def _writer_after_one_write(store: SqlStore) -> tuple[GroupCommit, sa.Connection]:
+    """The store's group commit after one write to session "a" (content "one"), and the
+    connection it keeps between groups."""
     group_commit = store._group_commit
     assert group_commit is not None
     _append(store, "a", "one")
     conn = group_commit._conn
     assert conn is not None
+    return group_commit, conn
+
+
+def test_the_writer_keeps_its_connection_between_groups_outside_any_transaction(
+    store: SqlStore, db_path: Path
+) -> None:
+    group_commit, conn = _writer_after_one_write(store)
     checked_out = store.engine.pool.checkedout()  # type: ignore[attr-defined]
     _append(store, "a", "two")
     assert group_commit._conn is conn
@@ -318,11 +325,7 @@ def test_the_writer_keeps_its_connection_between_groups_outside_any_transaction(
 def test_database_is_locked_fails_the_write_at_once_and_replaces_its_connection(
     store: SqlStore, db_path: Path
 ) -> None:
-    group_commit = store._group_commit
-    assert group_commit is not None
-    _append(store, "a", "one")
-    locked_conn = group_commit._conn
-    assert locked_conn is not None
+    group_commit, locked_conn = _writer_after_one_write(store)
     locked_conn.exec_driver_sql("PRAGMA busy_timeout=50")
     other = sqlite3.connect(db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
@@ -343,11 +346,7 @@ def test_database_is_locked_fails_the_write_at_once_and_replaces_its_connection(
 def test_a_connection_closed_underneath_is_replaced_and_the_write_goes_on(
     store: SqlStore,
 ) -> None:
-    group_commit = store._group_commit
-    assert group_commit is not None
-    _append(store, "a", "one")
-    broken = group_commit._conn
-    assert broken is not None
+    group_commit, broken = _writer_after_one_write(store)
     broken.connection.driver_connection.close()  # type: ignore[union-attr]
     _append(store, "a", "two")
     assert group_commit._conn is not broken and broken.closed
