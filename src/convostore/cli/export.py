@@ -144,7 +144,7 @@ def _session_document(
 ) -> dict[str, Any]:
     document = session_json(session)
     document["messages"] = [message_json(m) for m in service.all_messages_of(principal, session)]
-    runs = service.list_runs(principal, session.id, RunQuery())
+    runs = service.runs_of(principal, session, RunQuery())
     document["runs"] = [run_json(r) for r in runs]
     return document
 

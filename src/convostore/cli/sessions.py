@@ -165,7 +165,7 @@ def show_session(
         service = SessionService(store)
         session = service.get_session(principal, session_id)
         page = (
-            service.list_messages(principal, session_id, MessageQuery(limit=message_limit))
+            service.messages_of(principal, session, MessageQuery(limit=message_limit))
             if message_limit > 0
             else None
         )
