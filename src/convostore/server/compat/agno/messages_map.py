@@ -9,7 +9,7 @@ is kept in `extra["content"]`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from operator import itemgetter
 
 from convostore.models import JSONObject, Message, NewMessage, Role, Thinking
 from convostore.server.compat.agno.wire import epoch, from_epoch, split_metrics
@@ -105,7 +105,7 @@ def to_agno_message(message: Message) -> JSONObject:
         if not value and isinstance(value, list | dict):
             continue
         kept.append((_RANK.get(key, _UNRANKED), key, value))
-    kept.sort(key=_first)  # stable: Agno's other keys keep their order
+    kept.sort(key=itemgetter(0))  # stable: Agno's other keys keep their order
     body: JSONObject = {key: value for _, key, value in kept}
     metrics = {k: v for k, v in message.metrics.items() if v}
     metrics.update(extra.get("metrics") or {})
@@ -113,10 +113,6 @@ def to_agno_message(message: Message) -> JSONObject:
         body["metrics"] = metrics
     body["created_at"] = epoch(message.created_at)
     return body
-
-
-def _first(item: tuple[int, str, Any]) -> int:
-    return item[0]
 
 
 def _plain_message(message: Message) -> JSONObject:
