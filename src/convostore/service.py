@@ -347,15 +347,21 @@ class SessionService:
         return self._messages(principal, session.id, query, session_read=True)
 
     def all_messages_of(
-        self, principal: Principal, session: Session, *, with_refs: bool = True
+        self,
+        principal: Principal,
+        session: Session,
+        *,
+        with_refs: bool = True,
+        run_ids: list[str] | None = None,
     ) -> list[Message]:
-        """Every message of a session this caller has just read, in `seq` order, read a page
-        at a time so that none is ever left out (`with_refs=False`: without evidence refs)."""
+        """Every message of a session this caller has just read (or of the runs `run_ids`), in
+        `seq` order, read a page at a time so that none is ever left out (`with_refs=False`:
+        without evidence refs)."""
         out: list[Message] = []
         after: int | None = None
         limit = self.limits.max_message_page_size
         while True:
-            query = MessageQuery(after=after, limit=limit, with_refs=with_refs)
+            query = MessageQuery(after=after, limit=limit, with_refs=with_refs, run_ids=run_ids)
             page = self.messages_of(principal, session, query)
             out.extend(page.items)
             if not page.has_more or not page.items:

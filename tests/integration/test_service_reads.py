@@ -7,7 +7,7 @@ import pytest
 
 from convostore.config import Limits
 from convostore.errors import NotFound
-from convostore.models import MessageQuery, NewMessage, NewSession, Principal, RunQuery
+from convostore.models import MessageQuery, NewMessage, NewRun, NewSession, Principal, RunQuery
 from convostore.service import SessionService
 from convostore.storage import SqlStore
 
@@ -37,6 +37,20 @@ def test_all_messages_of_reads_every_page_in_order(service: SessionService) -> N
     assert service.runs_of(ALICE, read, RunQuery()) == service.list_runs(
         ALICE, session.id, RunQuery()
     )
+
+
+def test_all_messages_of_some_runs_reads_only_theirs_over_every_page(
+    service: SessionService,
+) -> None:
+    session = service.create_session(ALICE, NewSession(user_id="alice"))
+    for run_id, count in (("r1", 4), ("r2", 2), ("r3", 4)):
+        messages = [NewMessage(role="user", content=f"{run_id}-{i}") for i in range(count)]
+        service.record_run(ALICE, session.id, NewRun(id=run_id, messages=messages))
+    read = service.get_session(ALICE, session.id)
+    picked = service.all_messages_of(ALICE, read, run_ids=["r1", "r3"])
+    assert [m.content for m in picked] == [f"r1-{i}" for i in range(4)] + [
+        f"r3-{i}" for i in range(4)
+    ]
 
 
 def test_a_user_scoped_caller_cannot_hand_over_another_users_session(

@@ -14,7 +14,6 @@ from convostore.server.compat.agno.errors import bad_request, not_found
 from convostore.server.compat.agno.runs_map import (
     RUN_STATUSES,
     messages_by_run,
-    run_messages,
     to_run,
     to_run_preview,
     to_session_run,
@@ -148,7 +147,5 @@ def get_session_run(
         run = target.service.get_run(principal, session_id, run_id)
     except NotFound:
         raise not_found(f"Run with ID {run_id} not found in session {session_id}") from None
-    messages = run_messages(
-        target.service.all_messages_of(principal, session, with_refs=False), run_id
-    )
+    messages = target.service.all_messages_of(principal, session, with_refs=False, run_ids=[run_id])
     return JSONResponse(to_run(run, messages, session))

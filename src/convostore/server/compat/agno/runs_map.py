@@ -314,10 +314,6 @@ def to_run_preview(run: Run, messages: Sequence[Message], session: Session) -> J
     return without_nulls(body)
 
 
-def run_messages(messages: Sequence[Message], run_id: str) -> list[Message]:
-    return [m for m in messages if m.run_id == run_id]
-
-
 def messages_by_run(messages: Sequence[Message]) -> dict[str | None, list[Message]]:
     """Each run's messages, in order, in one pass (for a list of runs)."""
     grouped: dict[str | None, list[Message]] = {}
