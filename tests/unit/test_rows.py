@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from convostore.ids import from_micros, to_micros
 from convostore.models import Message, Run, Session
 from convostore.storage.rows import (
+    BRIEF_SESSION_COLUMNS,
     message_from_row,
     run_from_row,
-    session_from_brief_row,
+    session_from_brief_columns,
     session_from_row,
     trusted,
 )
@@ -88,7 +89,26 @@ def test_a_session_row_maps_to_the_validated_session() -> None:
             "updated_at": from_micros(SESSION_ROW["updated_at"]),  # type: ignore[arg-type]
         }
     )
-    _same(session_from_brief_row(SESSION_ROW), validated)
+    columns = [SESSION_ROW[name] for name in BRIEF_SESSION_COLUMNS]
+    _same(session_from_brief_columns(columns), validated)
+    # SQLite hands JSON back as text, PostgreSQL decoded
+    at_metrics = BRIEF_SESSION_COLUMNS.index("metrics")
+    as_text = [orjson.dumps(v).decode() if i == at_metrics else v for i, v in enumerate(columns)]
+    _same(session_from_brief_columns(tuple(as_text)), validated)
+
+
+def test_a_listing_row_without_metrics_maps_to_the_validated_session() -> None:
+    row = {**SESSION_ROW, "metrics": None, "last_message_at": 1_735_689_800_000_000}
+    validated = Session.model_validate(
+        {
+            **row,
+            "metrics": {},
+            "created_at": from_micros(SESSION_ROW["created_at"]),  # type: ignore[arg-type]
+            "updated_at": from_micros(SESSION_ROW["updated_at"]),  # type: ignore[arg-type]
+            "last_message_at": from_micros(1_735_689_800_000_000),
+        }
+    )
+    _same(session_from_brief_columns([row[name] for name in BRIEF_SESSION_COLUMNS]), validated)
 
 
 def test_a_message_row_maps_to_the_validated_message() -> None:

@@ -50,6 +50,11 @@ class Prepared:
             return tuple(values[name] for name in self.positions)
         return values
 
+    def raw(self, run: Run, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        """Rows as the driver gives them: values in `columns` order, JSON columns undecoded on
+        SQLite (text) and decoded on PostgreSQL."""
+        return run(self.sql, self.arguments(params))
+
     def rows(self, run: Run, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Rows as dicts by column key, JSON columns decoded."""
         columns = self.columns

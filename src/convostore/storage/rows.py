@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, KeysView, Mapping
+from collections.abc import Callable, KeysView, Mapping, Sequence
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel
 
 from convostore.ids import from_micros, to_micros
@@ -46,16 +47,25 @@ def trusted(cls: type[V], values: dict[str, Any]) -> V:
         template = _TEMPLATES[cls] = _template_of(cls)
     defaults, factories, names = template
     if values.keys() == names:
-        full = values
-    else:
-        full = dict(defaults)
-        full.update(values)  # keys already present keep their (field) order
-        for name, factory in factories.items():
-            if full[name] is _MISSING:
-                full[name] = factory()
+        return _assembled(cls, values)
+    full = dict(defaults)
+    full.update(values)  # keys already present keep their (field) order
+    for name, factory in factories.items():
+        if full[name] is _MISSING:
+            full[name] = factory()
     value = cls.__new__(cls)
     _set_dict(value, full)
     _set_fields_set(value, set(values))
+    _set_extra(value, None)
+    _set_private(value, None)
+    return value
+
+
+def _assembled(cls: type[V], full: dict[str, Any]) -> V:
+    """The value whose fields are `full`, which names every field of `cls` in order."""
+    value = cls.__new__(cls)
+    _set_dict(value, full)
+    _set_fields_set(value, set(full))
     _set_extra(value, None)
     _set_private(value, None)
     return value
@@ -110,13 +120,60 @@ def session_from_row(row: Row) -> Session:
     )
 
 
-def session_from_brief_row(row: Row) -> Session:
-    """A session from the listing columns only; the JSON blobs it leaves out read as None."""
-    return trusted(Session, _session_values(row, None))
+# The columns of a listing row, in the order `session_from_brief_columns` takes them.
+BRIEF_SESSION_COLUMNS = (
+    "id",
+    "user_id",
+    "type",
+    "component_id",
+    "title",
+    "metrics",
+    "message_count",
+    "run_count",
+    "created_at",
+    "updated_at",
+    "last_message_at",
+)
 
 
-def _session_values(row: Row, blobs: dict[str, Any] | None) -> dict[str, Any]:
-    """A session's fields from its row, in field order; the JSON blobs when given."""
+def session_from_brief_columns(row: Sequence[Any]) -> Session:
+    """A session from a listing row: the driver's own row of `BRIEF_SESSION_COLUMNS`, in order.
+    The JSON blobs it leaves out read as None.
+
+    The listing's hot path: no dict per row to look columns up by name, and every field given,
+    so the value is assembled directly (this halved the cost of mapping a page of sessions).
+    `metrics` arrives as JSON text from SQLite and decoded from PostgreSQL.
+    """
+    (id_, user_id, type_, component_id, title, metrics, messages, runs, created, updated, last) = (
+        row
+    )
+    if metrics.__class__ is str:
+        metrics = orjson.loads(metrics)
+    return _assembled(
+        Session,
+        {
+            "id": id_,
+            "user_id": user_id,
+            "type": type_,
+            "component_id": component_id,
+            "title": title,
+            "summary": None,
+            "state": None,
+            "metadata": None,
+            "component_data": None,
+            "extra": None,
+            "metrics": metrics or {},
+            "message_count": messages,
+            "run_count": runs,
+            "created_at": from_micros(created),
+            "updated_at": from_micros(updated),
+            "last_message_at": from_micros(last) if last else None,
+        },
+    )
+
+
+def _session_values(row: Row, blobs: dict[str, Any]) -> dict[str, Any]:
+    """A session's fields from its row, in field order, with the JSON blobs given."""
     last_message_at = row["last_message_at"]
     values = {
         "id": row["id"],
@@ -125,8 +182,7 @@ def _session_values(row: Row, blobs: dict[str, Any] | None) -> dict[str, Any]:
         "component_id": row["component_id"],
         "title": row["title"],
     }
-    if blobs is not None:
-        values.update(blobs)
+    values.update(blobs)
     values["metrics"] = row["metrics"] or {}
     values["message_count"] = row["message_count"]
     values["run_count"] = row["run_count"]

@@ -161,6 +161,10 @@ class SqlBase:
     ) -> Page[T]:
         """Select a page ordered by `(sort, id)`: keyset after a cursor, or an offset.
 
+        `to_value` maps a row to a value: a dict by column key, or, when `columns` are given,
+        the driver's own row with those columns in order (no dict built per row; JSON columns
+        as `Prepared.raw` leaves them).
+
         `params` holds the values of the filters that apply, by name; `filters` turns a name into
         its condition. One row beyond the limit is read to know whether more follow; the cursor
         holds the sort key and id of the last row returned, so the next page starts right after it
@@ -182,7 +186,14 @@ class SqlBase:
             return _page_statement(table, filters, shape, request, columns)
 
         key = (table.name, shape, request.sort, request.order, columns is None)
-        rows = self.fetch(key, build, flat)
+        prepared = self.prepared.get(key, build)
+        rows: Sequence[Any]
+        if columns is None:
+            rows = prepared.rows(self._readers.run, flat)
+            sort_at, id_at = request.sort, "id"
+        else:
+            rows = prepared.raw(self._readers.run, flat)
+            sort_at, id_at = prepared.columns.index(request.sort), prepared.columns.index("id")
         total = self.count(table, filters, params) if request.include_total else None
         has_more = len(rows) > request.limit
         items = [to_value(row) for row in rows[: request.limit]]
@@ -190,9 +201,7 @@ class SqlBase:
         if has_more and items:
             last = rows[request.limit - 1]
             next_cursor = encode_cursor(
-                Cursor(
-                    sort=request.sort, order=request.order, key=last[request.sort], id=last["id"]
-                )
+                Cursor(sort=request.sort, order=request.order, key=last[sort_at], id=last[id_at])
             )
         return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
 

@@ -15,10 +15,11 @@ from convostore.ids import to_micros, utcnow
 from convostore.models import NewSession, Page, Session, SessionQuery, UserErasure
 from convostore.storage.base import SessionBundle
 from convostore.storage.rows import (
+    BRIEF_SESSION_COLUMNS,
     evidence_rows,
     message_to_row,
     run_to_row,
-    session_from_brief_row,
+    session_from_brief_columns,
     session_from_row,
     summary_to_json,
 )
@@ -34,22 +35,7 @@ from convostore.storage.tables import (
 
 _CHILD_TABLES = (messages, evidence, runs, idempotency_keys)
 # What a list shows: no summary, state, metadata, component data or extra to decode.
-BRIEF_COLUMNS = [
-    sessions.c[name]
-    for name in (
-        "id",
-        "user_id",
-        "type",
-        "component_id",
-        "title",
-        "metrics",
-        "message_count",
-        "run_count",
-        "created_at",
-        "updated_at",
-        "last_message_at",
-    )
-]
+BRIEF_COLUMNS = [sessions.c[name] for name in BRIEF_SESSION_COLUMNS]
 
 
 def _key(tenant_id: str, session_id: str) -> sa.ColumnElement[bool]:
@@ -226,7 +212,12 @@ class SessionsPart(SqlBase):
         request = PageRequest.of(query)
         if query.brief:
             return self.page(
-                sessions, SESSION_FILTERS, values, request, session_from_brief_row, BRIEF_COLUMNS
+                sessions,
+                SESSION_FILTERS,
+                values,
+                request,
+                session_from_brief_columns,
+                BRIEF_COLUMNS,
             )
         return self.page(sessions, SESSION_FILTERS, values, request, session_from_row)
 
