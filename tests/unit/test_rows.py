@@ -13,9 +13,11 @@ from convostore.ids import from_micros, to_micros
 from convostore.models import Message, Run, Session
 from convostore.storage.rows import (
     BRIEF_SESSION_COLUMNS,
+    SESSION_COLUMNS,
     message_from_row,
     run_from_row,
     session_from_brief_columns,
+    session_from_columns,
     session_from_row,
     trusted,
 )
@@ -173,3 +175,8 @@ def test_a_full_session_row_maps_to_the_validated_session() -> None:
         }
     )
     _same(session_from_row(row), validated)
+    # the driver's own row: JSON as text from SQLite, decoded from PostgreSQL
+    columns = [row[name] for name in SESSION_COLUMNS]
+    _same(session_from_columns(columns), validated)
+    as_text = [orjson.dumps(v).decode() if isinstance(v, dict) else v for v in columns]
+    _same(session_from_columns(tuple(as_text)), validated)

@@ -120,6 +120,62 @@ def session_from_row(row: Row) -> Session:
     )
 
 
+# The columns of a whole session row, in the order `session_from_columns` takes them: the
+# fields of `Session`, in order.
+SESSION_COLUMNS = (
+    "id",
+    "user_id",
+    "type",
+    "component_id",
+    "title",
+    "summary",
+    "state",
+    "metadata",
+    "component_data",
+    "extra",
+    "metrics",
+    "message_count",
+    "run_count",
+    "created_at",
+    "updated_at",
+    "last_message_at",
+)
+
+
+def session_from_columns(row: Sequence[Any]) -> Session:
+    """`session_from_row` of the driver's own row of `SESSION_COLUMNS`, in order (as listing
+    rows are mapped: see `session_from_brief_columns`)."""
+    (id_, user_id, type_, component_id, title, summary, state, metadata, component_data) = row[:9]
+    extra, metrics, messages, runs, created, updated, last = row[9:]
+    summary = _decoded(summary)
+    return _assembled(
+        Session,
+        {
+            "id": id_,
+            "user_id": user_id,
+            "type": type_,
+            "component_id": component_id,
+            "title": title,
+            "summary": Summary.model_validate(summary) if summary else None,
+            "state": _decoded(state),
+            "metadata": _decoded(metadata),
+            "component_data": _decoded(component_data),
+            "extra": _decoded(extra),
+            "metrics": _decoded(metrics) or {},
+            "message_count": messages,
+            "run_count": runs,
+            "created_at": from_micros(created),
+            "updated_at": from_micros(updated),
+            "last_message_at": from_micros(last) if last else None,
+        },
+    )
+
+
+def _decoded(value: Any) -> Any:
+    """A JSON column's value: SQLite hands back its text, PostgreSQL the decoded value."""
+    return orjson.loads(value) if value.__class__ is str else value
+
+
 # The columns of a listing row, in the order `session_from_brief_columns` takes them.
 BRIEF_SESSION_COLUMNS = (
     "id",
@@ -147,7 +203,7 @@ def session_from_brief_columns(row: Sequence[Any]) -> Session:
     (id_, user_id, type_, component_id, title, metrics, messages, runs, created, updated, last) = (
         row
     )
-    if metrics.__class__ is str:
+    if metrics.__class__ is str:  # `_decoded`, inline
         metrics = orjson.loads(metrics)
     return _assembled(
         Session,

@@ -157,7 +157,7 @@ class SqlBase:
         params: dict[str, Any],
         request: PageRequest,
         to_value: Callable[[Any], T],
-        columns: Sequence[sa.ColumnElement[Any]] | None = None,
+        columns: tuple[sa.ColumnElement[Any], ...] | None = None,
     ) -> Page[T]:
         """Select a page ordered by `(sort, id)`: keyset after a cursor, or an offset.
 
@@ -185,9 +185,11 @@ class SqlBase:
         def build() -> sa.Select[Any]:
             return _page_statement(table, filters, shape, request, columns)
 
-        key = (table.name, shape, request.sort, request.order, columns is None)
+        key = (table.name, shape, request.sort, request.order, columns)
         prepared = self.prepared.get(key, build)
-        rows: Sequence[Any]
+        rows: Sequence[Any]  # of dicts, or of the driver's rows
+        sort_at: Any
+        id_at: Any
         if columns is None:
             rows = prepared.rows(self._readers.run, flat)
             sort_at, id_at = request.sort, "id"

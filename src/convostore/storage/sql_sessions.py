@@ -16,10 +16,12 @@ from convostore.models import NewSession, Page, Session, SessionQuery, UserErasu
 from convostore.storage.base import SessionBundle
 from convostore.storage.rows import (
     BRIEF_SESSION_COLUMNS,
+    SESSION_COLUMNS,
     evidence_rows,
     message_to_row,
     run_to_row,
     session_from_brief_columns,
+    session_from_columns,
     session_from_row,
     summary_to_json,
 )
@@ -35,7 +37,9 @@ from convostore.storage.tables import (
 
 _CHILD_TABLES = (messages, evidence, runs, idempotency_keys)
 # What a list shows: no summary, state, metadata, component data or extra to decode.
-BRIEF_COLUMNS = [sessions.c[name] for name in BRIEF_SESSION_COLUMNS]
+BRIEF_COLUMNS = tuple(sessions.c[name] for name in BRIEF_SESSION_COLUMNS)
+# What a page of whole sessions reads (all but the tenant and the next message number).
+WHOLE_COLUMNS = tuple(sessions.c[name] for name in SESSION_COLUMNS)
 
 
 def _key(tenant_id: str, session_id: str) -> sa.ColumnElement[bool]:
@@ -211,15 +215,10 @@ class SessionsPart(SqlBase):
         values = _filter_values(tenant_id, query)
         request = PageRequest.of(query)
         if query.brief:
-            return self.page(
-                sessions,
-                SESSION_FILTERS,
-                values,
-                request,
-                session_from_brief_columns,
-                BRIEF_COLUMNS,
-            )
-        return self.page(sessions, SESSION_FILTERS, values, request, session_from_row)
+            to_value, columns = session_from_brief_columns, BRIEF_COLUMNS
+        else:
+            to_value, columns = session_from_columns, WHOLE_COLUMNS
+        return self.page(sessions, SESSION_FILTERS, values, request, to_value, columns)
 
     def count_sessions(self, tenant_id: str, query: SessionQuery) -> int:
         """How many sessions match the query's filters (its sort and paging are ignored)."""
