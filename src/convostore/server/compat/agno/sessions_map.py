@@ -48,12 +48,18 @@ def to_agno_summary(summary: Summary | None) -> JSONObject | None:
 
 
 def session_metrics(session: Session) -> JSONObject | None:
-    """`session_data.session_metrics`, or None when the session has no `session_data` at all."""
-    rest = (session.extra or {}).get(_METRICS_REST)
-    metrics: JSONObject = {**session.metrics, **(rest if isinstance(rest, dict) else {})}
+    """`session_data.session_metrics`, or None when the session has no `session_data` at all.
+
+    The session's own `metrics` dict when nothing is added to it (bodies only read it).
+    """
+    extra = session.extra
+    rest = extra.get(_METRICS_REST) if extra else None
+    metrics: JSONObject = (
+        {**session.metrics, **rest} if isinstance(rest, dict) and rest else session.metrics
+    )
     if metrics:
         return metrics
-    has_data = bool(session.title) or session.state is not None or _extra_data(session)
+    has_data = bool(session.title) or session.state is not None or bool(_extra_data(session))
     return {} if has_data else None
 
 
