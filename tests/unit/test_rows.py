@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,8 +14,10 @@ from convostore.ids import from_micros, to_micros
 from convostore.models import Message, Run, Session
 from convostore.storage.rows import (
     BRIEF_SESSION_COLUMNS,
+    MESSAGE_COLUMNS,
     SESSION_COLUMNS,
-    message_from_row,
+    message_from_columns,
+    message_to_row,
     run_from_row,
     session_from_brief_columns,
     session_from_columns,
@@ -123,10 +126,34 @@ def test_a_message_row_maps_to_the_validated_message() -> None:
             "created_at": from_micros(MESSAGE_ROW["created_at"]),
         }
     )
-    built = message_from_row(MESSAGE_ROW)
-    _same(built, validated)
-    assert isinstance(built.refs[0].items[0].start, float)
-    assert isinstance(built.refs[0].source.duration, float)
+    columns = [MESSAGE_ROW[name] for name in MESSAGE_COLUMNS]
+    # JSON as text from SQLite, decoded from PostgreSQL (fresh each time: mapping may change it)
+    as_text = [orjson.dumps(v).decode() if isinstance(v, list | dict) else v for v in columns]
+    for row in (as_text, copy.deepcopy(columns)):
+        built = message_from_columns(row)
+        _same(built, validated)
+        assert isinstance(built.refs[0].items[0].start, float)
+        assert isinstance(built.refs[0].source.duration, float)
+
+
+def test_a_message_row_of_our_own_json_maps_to_the_validated_message() -> None:
+    """Nested values whose JSON names every field (as stored by us) take the direct path."""
+    message = Message.model_validate(
+        {
+            **MESSAGE_ROW,
+            "tool_calls": [{"name": "search"}],
+            "extra": {"k": 1},
+            "from_history": True,
+            "created_at": from_micros(MESSAGE_ROW["created_at"]),
+        }
+    )
+    row = message_to_row("t", message)
+    row["from_history"] = 1  # as SQLite gives a boolean back
+    columns = [
+        orjson.dumps(row[name]).decode() if isinstance(row[name], list | dict) else row[name]
+        for name in MESSAGE_COLUMNS
+    ]
+    _same(message_from_columns(columns), message)
 
 
 def test_a_run_row_maps_to_the_validated_run() -> None:
@@ -180,3 +207,13 @@ def test_a_full_session_row_maps_to_the_validated_session() -> None:
     _same(session_from_columns(columns), validated)
     as_text = [orjson.dumps(v).decode() if isinstance(v, dict) else v for v in columns]
     _same(session_from_columns(tuple(as_text)), validated)
+
+
+def test_json_nulls_in_a_message_row_read_as_empty() -> None:
+    """The ORM writes a JSON `null` where a column is given None; raw NULL reads the same."""
+    for empty in ("null", None):
+        row = {**MESSAGE_ROW, "thinkings": empty, "refs": empty, "metrics": empty}
+        row.update(tool_calls=empty, extra=empty, from_history=0)
+        built = message_from_columns([row[name] for name in MESSAGE_COLUMNS])
+        assert (built.thinkings, built.refs, built.tool_calls) == ([], [], [])
+        assert (built.metrics, built.extra) == ({}, {})

@@ -252,39 +252,86 @@ def summary_to_json(summary: Summary | None) -> dict[str, Any] | None:
     return summary.model_dump(mode="json") if summary is not None else None
 
 
-def message_from_row(row: Row) -> Message:
-    return trusted(
+# The columns of a message row, in the order `message_from_columns` takes them: the fields of
+# `Message`, in order.
+MESSAGE_COLUMNS = (
+    "session_id",
+    "seq",
+    "id",
+    "run_id",
+    "role",
+    "content",
+    "thinkings",
+    "refs",
+    "tool_calls",
+    "metrics",
+    "from_history",
+    "extra",
+    "created_at",
+)
+
+
+def message_from_columns(row: Sequence[Any]) -> Message:
+    """A message from the driver's own row of `MESSAGE_COLUMNS`, in order.
+
+    Pages of messages are the detail's hot path, and an assistant message carries half a dozen
+    nested values (reasoning steps, evidence references, their sources and items): those are
+    assembled directly when their stored JSON names every field, as it does when we wrote it.
+    """
+    session_id, seq, id_, run_id, role, content, thinkings, refs = row[:8]
+    tool_calls, metrics, from_history, extra, created = row[8:]
+    # a JSON column may hold NULL or, written by the ORM, a JSON `null`
+    thinkings = [_nested(Thinking, t) for t in _decoded(thinkings) or ()] if thinkings else []
+    refs = [_ref(r) for r in _decoded(refs) or ()] if refs else []
+    return _assembled(
         Message,
         {
-            "session_id": row["session_id"],
-            "seq": row["seq"],
-            "id": row["id"],
-            "run_id": row["run_id"],
-            "role": row["role"],
-            "content": row["content"],
-            "thinkings": [trusted(Thinking, t) for t in row["thinkings"] or ()],
-            "refs": [_ref(r) for r in row["refs"] or ()],
-            "tool_calls": row["tool_calls"] or [],
-            "metrics": row["metrics"] or {},
-            "from_history": bool(row["from_history"]),
-            "extra": row["extra"] or {},
-            "created_at": from_micros(row["created_at"]),
+            "session_id": session_id,
+            "seq": seq,
+            "id": id_,
+            "run_id": run_id,
+            "role": role,
+            "content": content,
+            "thinkings": thinkings,
+            "refs": refs,
+            "tool_calls": _decoded(tool_calls) or [],
+            "metrics": _decoded(metrics) or {},
+            "from_history": bool(from_history),
+            "extra": _decoded(extra) or {},
+            "created_at": from_micros(created),
         },
     )
 
 
+def _nested(cls: type[V], data: dict[str, Any]) -> V:
+    """A value from a freshly decoded JSON object of ours (`trusted`, its fast path inline)."""
+    template = _TEMPLATES.get(cls)
+    if template is not None and data.keys() == template[2]:
+        return _assembled(cls, data)
+    return trusted(cls, data)
+
+
 def _ref(data: dict[str, Any]) -> EvidenceRef:
-    """A stored evidence reference; JSON may hold a whole number where the model has a float."""
-    source = dict(data["source"])
-    if source.get("duration") is not None:
-        source["duration"] = float(source["duration"])
-    items = []
-    for item in data.get("items") or ():
-        values = dict(item, start=float(item["start"]))
-        if values.get("end") is not None:
-            values["end"] = float(values["end"])
-        items.append(trusted(EvidenceItem, values))
-    return trusted(EvidenceRef, {"source": trusted(EvidenceSource, source), "items": items})
+    """A stored evidence reference; JSON may hold a whole number where the model has a float.
+    `data` is freshly decoded, so it is changed in place."""
+    source = data["source"]
+    duration = source.get("duration")
+    if duration is not None and duration.__class__ is not float:
+        source["duration"] = float(duration)
+    items = data.get("items") or []
+    for item in items:
+        start, end = item["start"], item.get("end")
+        if start.__class__ is not float:
+            item["start"] = float(start)
+        if end is not None and end.__class__ is not float:
+            item["end"] = float(end)
+    return _assembled(
+        EvidenceRef,
+        {
+            "source": _nested(EvidenceSource, source),
+            "items": [_nested(EvidenceItem, item) for item in items],
+        },
+    )
 
 
 def message_to_row(

@@ -114,9 +114,12 @@ class SqlBase:
         values: Mapping[str, Any],
         *,
         limit: int | None = None,
-    ) -> list[dict[str, Any]]:
+        raw: bool = False,
+    ) -> Sequence[Any]:
         """Rows of `base()` (a select named `name`, ordered as it likes) where every filter named
-        in `values` holds; a tuple value is a list to match any of. Prepared once per shape."""
+        in `values` holds; a tuple value is a list to match any of. Prepared once per shape.
+
+        Dicts by column key, or with `raw` the driver's own rows (as `Prepared.raw`)."""
         params, shape = _flatten(values)
         if limit is not None:
             params["limit"] = limit
@@ -125,7 +128,10 @@ class SqlBase:
             stmt = base().where(*_conditions(filters, shape))
             return stmt.limit(sa.bindparam("limit")) if limit is not None else stmt
 
-        return self.fetch((name, shape, limit is not None), build, params)
+        prepared = self.prepared.get((name, shape, limit is not None), build)
+        if raw:
+            return prepared.raw(self._readers.run, params)
+        return prepared.rows(self._readers.run, params)
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:

@@ -25,8 +25,9 @@ from convostore.rules import add_metrics, derive_title, sum_metrics
 from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim
 from convostore.storage.prepared_writes import Writer, WriteStatements
 from convostore.storage.rows import (
+    MESSAGE_COLUMNS,
     evidence_rows,
-    message_from_row,
+    message_from_columns,
     message_to_row,
     run_from_row,
     run_to_row,
@@ -64,7 +65,8 @@ RUN_FILTERS: Filters = {
 # A message row with its evidence refs left out (read back as none): refs are a message's largest
 # column, and turning them into values costs more than the rest of it; surfaces that never show
 # refs (Agno) read messages without them.
-_WITHOUT_REFS = [sa.null().label("refs") if c.key == "refs" else c for c in messages.c]
+_WITH_REFS = tuple(messages.c[name] for name in MESSAGE_COLUMNS)
+_WITHOUT_REFS = tuple(sa.null().label("refs") if c.key == "refs" else c for c in _WITH_REFS)
 
 
 class ConversationPart(SqlBase):
@@ -283,7 +285,7 @@ class ConversationPart(SqlBase):
 
         def base() -> sa.Select[Any]:
             order = messages.c.seq.asc() if ascending else messages.c.seq.desc()
-            columns = messages.c if with_refs else _WITHOUT_REFS
+            columns = _WITH_REFS if with_refs else _WITHOUT_REFS
             return sa.select(*columns).order_by(order)
 
         rows = self.select_where(
@@ -292,9 +294,10 @@ class ConversationPart(SqlBase):
             MESSAGE_FILTERS,
             values,
             limit=query.limit + 1,
+            raw=True,
         )
         has_more = len(rows) > query.limit
-        items = [message_from_row(r) for r in rows[: query.limit]]
+        items = [message_from_columns(r) for r in rows[: query.limit]]
         next_cursor = str(items[-1].seq) if has_more and items else None
         return Page(items=items, has_more=has_more, next_cursor=next_cursor)
 
