@@ -217,3 +217,13 @@ def test_json_nulls_in_a_message_row_read_as_empty() -> None:
         built = message_from_columns([row[name] for name in MESSAGE_COLUMNS])
         assert (built.thinkings, built.refs, built.tool_calls) == ([], [], [])
         assert (built.metrics, built.extra) == ({}, {})
+
+
+def test_values_assembled_from_rows_report_every_field_as_set() -> None:
+    columns = [SESSION_ROW[name] for name in BRIEF_SESSION_COLUMNS]
+    first, second = session_from_brief_columns(columns), session_from_brief_columns(columns)
+    first.title = "renamed"
+    copied = second.model_copy(update={"title": "copied"})
+    for value in (first, second, copied):
+        assert value.model_fields_set == set(Session.model_fields)
+    assert second.title == SESSION_ROW["title"]
