@@ -291,9 +291,26 @@ def message_from_columns(row: Sequence[Any]) -> Message:
     """
     session_id, seq, id_, run_id, role, content, thinkings, refs = row[:8]
     tool_calls, metrics, from_history, extra, created = row[8:]
-    # a JSON column may hold NULL or, written by the ORM, a JSON `null`
-    thinkings = [_nested(Thinking, t) for t in _decoded(thinkings) or ()] if thinkings else []
-    refs = [_ref(r) for r in _decoded(refs) or ()] if refs else []
+    # JSON columns: text from SQLite, decoded from PostgreSQL; NULL, or a JSON `null` written by
+    # the ORM, when empty (`_decoded`, inline: four per message)
+    if thinkings:
+        if thinkings.__class__ is str:
+            thinkings = orjson.loads(thinkings)
+        thinkings = [_thinking(t) for t in thinkings] if thinkings else []
+    else:
+        thinkings = []
+    if refs:
+        if refs.__class__ is str:
+            refs = orjson.loads(refs)
+        refs = [_ref(r) for r in refs] if refs else []
+    else:
+        refs = []
+    if tool_calls.__class__ is str:
+        tool_calls = orjson.loads(tool_calls)
+    if metrics.__class__ is str:
+        metrics = orjson.loads(metrics)
+    if extra.__class__ is str:
+        extra = orjson.loads(extra)
     return _assembled(
         Message,
         {
@@ -305,21 +322,38 @@ def message_from_columns(row: Sequence[Any]) -> Message:
             "content": content,
             "thinkings": thinkings,
             "refs": refs,
-            "tool_calls": _decoded(tool_calls) or [],
-            "metrics": _decoded(metrics) or {},
+            "tool_calls": tool_calls or [],
+            "metrics": metrics or {},
             "from_history": bool(from_history),
-            "extra": _decoded(extra) or {},
+            "extra": extra or {},
             "created_at": from_micros(created),
         },
     )
 
 
-def _nested(cls: type[V], data: dict[str, Any]) -> V:
-    """A value from a freshly decoded JSON object of ours (`trusted`, its fast path inline)."""
-    template = _TEMPLATES.get(cls)
-    if template is not None and data.keys() == template[2]:
-        return _assembled(cls, data)
-    return trusted(cls, data)
+def _assembler(cls: type[V]) -> Callable[[dict[str, Any]], V]:
+    """Builds `cls` values from freshly decoded JSON objects of ours: `_assembled` when the
+    object names every field (as we write them), `trusted` otherwise."""
+    names = dict.fromkeys(cls.model_fields).keys()
+    every_field = set(cls.model_fields)  # shared, as in `_assembled`
+    new = cls.__new__
+
+    def build(data: dict[str, Any]) -> V:
+        if data.keys() != names:
+            return trusted(cls, data)
+        value = new(cls)
+        _set_dict(value, data)
+        _set_fields_set(value, every_field)
+        _set_extra(value, None)
+        _set_private(value, None)
+        return value
+
+    return build
+
+
+_thinking = _assembler(Thinking)
+_source = _assembler(EvidenceSource)
+_item = _assembler(EvidenceItem)
 
 
 def _ref(data: dict[str, Any]) -> EvidenceRef:
@@ -336,13 +370,7 @@ def _ref(data: dict[str, Any]) -> EvidenceRef:
             item["start"] = float(start)
         if end is not None and end.__class__ is not float:
             item["end"] = float(end)
-    return _assembled(
-        EvidenceRef,
-        {
-            "source": _nested(EvidenceSource, source),
-            "items": [_nested(EvidenceItem, item) for item in items],
-        },
-    )
+    return _assembled(EvidenceRef, {"source": _source(source), "items": [_item(i) for i in items]})
 
 
 def message_to_row(
