@@ -53,6 +53,8 @@ class Settings(BaseSettings):
 
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
     pool_size: int = 10
+    # threads that read a network database (PostgreSQL) at once, per database (server.dispatch)
+    read_threads: int = Field(default=2, ge=1, le=64)
     statement_timeout_ms: int = 30_000
     connect_retries: int = 10
     connect_retry_interval_s: float = 1.0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -11,6 +14,7 @@ from fastapi.testclient import TestClient
 from convostore.config import Settings
 from convostore.errors import Unavailable
 from convostore.server import create_app
+from convostore.server.dispatch import read
 from convostore.storage import open_store
 
 
@@ -55,3 +59,31 @@ def test_health_says_when_the_database_is_gone(settings: Settings) -> None:
         response = client.get("/v1/health")
         assert response.status_code == 503
         assert response.json()["database"] == "unreachable"
+
+
+def test_postgres_reads_run_on_the_configured_read_threads(postgres_url: str) -> None:
+    """Many concurrent reads share `read_threads` threads; every one is answered."""
+    settings = Settings(database_url=postgres_url, read_threads=1)
+    app = create_app(settings)
+    seen: set[str] = set()
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            store = app.state.ctx.store
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                created = await http.post("/v1/sessions", json={"user_id": "u"})
+                assert created.status_code == 201
+                answers = await asyncio.gather(*(http.get("/v1/sessions") for _ in range(16)))
+            assert [a.status_code for a in answers] == [200] * 16
+            assert all(a.json()["data"][0]["user_id"] == "u" for a in answers)
+            for _ in range(8):
+                seen.add(await read(store, lambda: threading.current_thread().name))
+
+    asyncio.run(main())
+    assert len(seen) == 1 and next(iter(seen)).startswith("convostore-read")
+
+
+def test_read_threads_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        Settings(read_threads=0)

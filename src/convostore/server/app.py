@@ -24,6 +24,7 @@ from convostore.server.compat.memories_ai import envelope as memories_ai_envelop
 from convostore.server.compat.memories_ai import import_router as memories_ai_import
 from convostore.server.compat.memories_ai import router as memories_ai_router
 from convostore.server.context import AppContext, is_loopback
+from convostore.server.dispatch import serve_reads
 from convostore.server.errors import install_error_handlers
 from convostore.server.middleware import flush_access_log, outer_layers, watch_databases
 from convostore.server.routing import LeanDispatch, add_routes
@@ -48,6 +49,8 @@ def build_context(settings: Settings, store: Store | None = None) -> AppContext:
     for name, url in settings.databases.items():
         if name != settings.default_database_id:
             stores[name] = open_configured(settings, url)
+    for opened in stores.values():
+        serve_reads(opened, threads=settings.read_threads)
     return AppContext(
         settings=settings,
         store=main,

@@ -6,12 +6,17 @@ also fights the event loop for the GIL), so it runs inline. Writes (which may wa
 lock and an fsync) and every call to a network database run in worker threads, so they never
 stall the loop.
 
-The workers are a plain thread pool of WORKER_THREADS, handed calls with the event loop's own
-`run_in_executor`: under load that hop cost a third of what the generic thread helpers of the web
-framework cost (about 18 µs of CPU against 52 µs at 16 concurrent requests), which is most of
-what separates a PostgreSQL read from an SQLite one. Calls run in a copy of the caller's context,
-so the request's context variables (the access log's record of the caller) reach the thread. A
-call that has started runs to its end even if the request is abandoned meanwhile.
+Threads are plain thread pools, handed calls with the event loop's own `run_in_executor`: under
+load that hop cost a third of what the generic thread helpers of the web framework cost (about
+18 µs of CPU against 52 µs at 16 concurrent requests). Writes share WRITE_THREADS, enough for
+every connection a store may hold. Each network database has its own few read threads
+(`read_threads`, default DEFAULT_READ_THREADS): every extra thread waiting on a read makes the
+threads take the interpreter lock from each other more often, and on the reference machine
+PostgreSQL list pages went from about 1,500 req/s with 40 read threads to about 1,900 with two
+(15 context switches per request down to 6). More read threads only help while slow reads
+(searches, say) keep them all waiting. Calls run in a copy of the caller's context, so the
+request's context variables (the access log's record of the caller) reach the thread. A call
+that has started runs to its end even if the request is abandoned meanwhile.
 """
 
 from __future__ import annotations
@@ -19,30 +24,55 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import threading
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
+from convostore.config import Settings
 from convostore.storage.base import Store
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# As many store calls at once as the default thread limit of the web framework allowed before.
-WORKER_THREADS = 40
-_workers = ThreadPoolExecutor(max_workers=WORKER_THREADS, thread_name_prefix="convostore-store")
+WRITE_THREADS = 40
+DEFAULT_READ_THREADS: int = Settings.model_fields["read_threads"].default
+_writers = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="convostore-write")
+# each network database's readers; threads end when their store is gone
+_readers: weakref.WeakKeyDictionary[Store, ThreadPoolExecutor] = weakref.WeakKeyDictionary()
+_readers_lock = threading.Lock()
+
+
+def serve_reads(store: Store, *, threads: int = DEFAULT_READ_THREADS) -> None:
+    """Give `store` its read threads (once: a store shared by several apps keeps the first)."""
+    _reader_pool(store, threads)
 
 
 async def read(store: Store, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     if store.inline_reads:
         return fn(*args, **kwargs)
-    return await _in_thread(fn, *args, **kwargs)
+    return await _in_thread(_reader_pool(store), fn, *args, **kwargs)
 
 
 async def write(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    return await _in_thread(fn, *args, **kwargs)
+    return await _in_thread(_writers, fn, *args, **kwargs)
 
 
-async def _in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+def _reader_pool(store: Store, threads: int = DEFAULT_READ_THREADS) -> ThreadPoolExecutor:
+    pool = _readers.get(store)
+    if pool is None:
+        with _readers_lock:
+            pool = _readers.get(store)
+            if pool is None:
+                pool = _readers[store] = ThreadPoolExecutor(
+                    max_workers=threads, thread_name_prefix="convostore-read"
+                )
+    return pool
+
+
+async def _in_thread(
+    pool: ThreadPoolExecutor, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+) -> T:
     call = functools.partial(contextvars.copy_context().run, fn, *args, **kwargs)
-    return await asyncio.get_running_loop().run_in_executor(_workers, call)
+    return await asyncio.get_running_loop().run_in_executor(pool, call)
