@@ -10,6 +10,7 @@ the values. SQL text stays the SQLAlchemy-generated one, so both backends get th
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import suppress
@@ -103,13 +104,17 @@ class PreparedCache:
 class ReadConnections:
     """Where prepared reads run, each statement its own snapshot (no transaction is held).
 
-    SQLite: one driver connection per thread, opened once and kept (in autocommit, a connection
-    between statements pins nothing). PostgreSQL: a connection in autocommit from a pool of the
-    reads' own, the engine's pool recreated without its liveness ping (a round trip that cost
-    more than the read itself). On either, a statement that fails on these connections drops the
-    connection (and, on PostgreSQL, the reads' idle ones: a restarted server leaves them all
-    stale) and runs once more through SQLAlchemy on the engine's own pinged pool, so a passing
-    fault is recovered and a lasting one is raised and counted like any other database error.
+    A thread keeps a driver connection of its own, opened once, in autocommit (between
+    statements it pins nothing), and runs its statements on it directly: SQLite, one per thread;
+    PostgreSQL, from a pool of the reads' own (the engine's pool recreated without its liveness
+    ping, a round trip that cost more than the read itself), for up to `pool_size` threads at a
+    time; further threads check a connection out per statement. Checking out and back in cost
+    about a third of a short read's CPU, and the server reads a network database from a few
+    threads of its own (`server.dispatch`), which therefore keep theirs. On either backend, a
+    statement that fails on these connections drops the connection (and, on PostgreSQL, the
+    reads' idle ones: a restarted server leaves them all stale) and runs once more through
+    SQLAlchemy on the engine's own pinged pool, so a passing fault is recovered and a lasting one
+    is raised and counted like any other database error.
     """
 
     def __init__(self, engine: sa.Engine) -> None:
@@ -119,11 +124,13 @@ class ReadConnections:
         self._lock = threading.Lock()
         self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._pool: sa.pool.Pool | None = None
+        self._keep = sys.maxsize  # how many threads may keep a connection
         if engine.dialect.name != "sqlite":
             self._pool = engine.pool.recreate()
             # no public switch for this; were it renamed, reads would only ping again (slower)
             self._pool._pre_ping = False
             sa.event.listen(self._pool, "connect", self._on_connect)
+            self._keep = getattr(engine.pool, "size", lambda: 5)()
         # Reads on the driver's own connections are unseen by SQLAlchemy's engine events; the
         # benchmark's SQL capture turns this off to record them.
         self.direct = True
@@ -134,20 +141,21 @@ class ReadConnections:
     def run(self, sql: str, args: Any) -> Sequence[Sequence[Any]]:
         if not self.direct:
             return self._run_pooled(sql, args)
-        return self._run_sqlite(sql, args) if self._pool is None else self._run_network(sql, args)
-
-    def _run_sqlite(self, sql: str, args: Any) -> Sequence[Sequence[Any]]:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._open()
+            if conn is None:  # every connection that may be kept is: one for this statement
+                return self._run_checked_out(sql, args)
         try:
             rows: Sequence[Sequence[Any]] = conn.driver_connection.execute(sql, args).fetchall()
         except self.engine.dialect.loaded_dbapi.Error:
             self._drop(conn)
+            if self._pool is not None:
+                self._pool.dispose()
             return self._run_pooled(sql, args)
         return rows
 
-    def _run_network(self, sql: str, args: Any) -> Sequence[Sequence[Any]]:
+    def _run_checked_out(self, sql: str, args: Any) -> Sequence[Sequence[Any]]:
         assert self._pool is not None
         conn = self._pool.connect()
         try:
@@ -165,8 +173,11 @@ class ReadConnections:
         return rows
 
     def _open(self) -> Any:
-        conn = self.engine.raw_connection()
+        """This thread's own connection, or None when as many are kept as may be."""
         with self._lock:
+            if len(self._opened) >= self._keep:
+                return None
+            conn = self.engine.raw_connection() if self._pool is None else self._pool.connect()
             self._opened.append(conn)
         self._local.conn = conn
         return conn
