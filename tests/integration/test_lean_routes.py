@@ -34,6 +34,13 @@ REQUESTS = [
     "/v1/sessions?include_total=maybe",
     "/v1/sessions?after=not-a-cursor",
     "/v1/sessions?user_id=u1&user_id=u2&limit=1&limit=3",
+    # query strings read without unquoting (no % or +), and ones that need it
+    "/v1/sessions?limit=2&&order=asc&",
+    "/v1/sessions?include_total",
+    "/v1/sessions?=x&limit=1",
+    "/v1/sessions?limit=1;order=asc",
+    "/v1/sessions?q=a%20b&limit=%32",
+    "/v1/sessions?q=a+b",
     "/v1/sessions/s1",
     "/v1/sessions/s1?include_messages=3",
     "/v1/sessions/s1?include_messages=-1",

