@@ -156,11 +156,12 @@ class SessionsPart(SqlBase):
     ) -> Session | None:
         rows = self.select_where(
             "session",
-            lambda: sa.select(sessions),
+            lambda: sa.select(*WHOLE_COLUMNS),
             SESSION_FILTERS,
             session_key(tenant_id, session_id, scope_user),
+            raw=True,
         )
-        return session_from_row(rows[0]) if rows else None
+        return session_from_columns(rows[0]) if rows else None
 
     def update_session(
         self,
