@@ -159,8 +159,7 @@ def session_from_columns(row: Sequence[Any]) -> Session:
     (id_, user_id, type_, component_id, title, summary, state, metadata, component_data) = row[:9]
     extra, metrics, messages, runs, created, updated, last = row[9:]
     summary = _decoded(summary)
-    return _assembled(
-        Session,
+    return _session(
         {
             "id": id_,
             "user_id": user_id,
@@ -216,8 +215,7 @@ def session_from_brief_columns(row: Sequence[Any]) -> Session:
     )
     if metrics.__class__ is str:  # `_decoded`, inline
         metrics = orjson.loads(metrics)
-    return _assembled(
-        Session,
+    return _session(
         {
             "id": id_,
             "user_id": user_id,
@@ -311,8 +309,7 @@ def message_from_columns(row: Sequence[Any]) -> Message:
         metrics = orjson.loads(metrics)
     if extra.__class__ is str:
         extra = orjson.loads(extra)
-    return _assembled(
-        Message,
+    return _message(
         {
             "session_id": session_id,
             "seq": seq,
@@ -331,15 +328,16 @@ def message_from_columns(row: Sequence[Any]) -> Message:
     )
 
 
-def _assembler(cls: type[V]) -> Callable[[dict[str, Any]], V]:
-    """Builds `cls` values from freshly decoded JSON objects of ours: `_assembled` when the
-    object names every field (as we write them), `trusted` otherwise."""
+def _assembler(cls: type[V], *, whole: bool = False) -> Callable[[dict[str, Any]], V]:
+    """`_assembled` for one model, its lookups done once: for dicts that name every field
+    (`whole`), or for freshly decoded JSON objects of ours, which do when we wrote them (those
+    that do not are handed to `trusted`)."""
     names = dict.fromkeys(cls.model_fields).keys()
     every_field = set(cls.model_fields)  # shared, as in `_assembled`
     new = cls.__new__
 
     def build(data: dict[str, Any]) -> V:
-        if data.keys() != names:
+        if not whole and data.keys() != names:
             return trusted(cls, data)
         value = new(cls)
         _set_dict(value, data)
@@ -351,9 +349,12 @@ def _assembler(cls: type[V]) -> Callable[[dict[str, Any]], V]:
     return build
 
 
+_session = _assembler(Session, whole=True)
+_message = _assembler(Message, whole=True)
 _thinking = _assembler(Thinking)
 _source = _assembler(EvidenceSource)
 _item = _assembler(EvidenceItem)
+_evidence_ref = _assembler(EvidenceRef, whole=True)
 
 
 def _ref(data: dict[str, Any]) -> EvidenceRef:
@@ -370,7 +371,7 @@ def _ref(data: dict[str, Any]) -> EvidenceRef:
             item["start"] = float(start)
         if end is not None and end.__class__ is not float:
             item["end"] = float(end)
-    return _assembled(EvidenceRef, {"source": _source(source), "items": [_item(i) for i in items]})
+    return _evidence_ref({"source": _source(source), "items": [_item(i) for i in items]})
 
 
 def message_to_row(
