@@ -97,6 +97,23 @@ def test_reads_of_a_session_just_read_skip_the_existence_check(store: SqlStore) 
     assert store.list_runs(T, "nope", RunQuery(), session_read=True) == []
 
 
+def test_message_windows_tell_an_empty_session_from_a_missing_or_deleted_one(
+    store: SqlStore,
+) -> None:
+    store.create_session(T, NewSession(user_id="u"), session_id="s")
+    store.create_session(T, NewSession(user_id="u"), session_id="empty")
+    store.append(T, AppendRequest("s", [_user("q"), _user("again")]))
+    for scope in (None, "u"):
+        window = store.list_messages(T, "s", MessageQuery(after=2), scope_user=scope)
+        assert window is not None and window.items == [] and not window.has_more
+        empty = store.list_messages(T, "empty", MessageQuery(), scope_user=scope)
+        assert empty is not None and empty.items == []
+        assert store.list_messages(T, "nope", MessageQuery(), scope_user=scope) is None
+    assert store.list_messages(T, "s", MessageQuery(), scope_user="someone else") is None
+    assert store.delete_sessions(T, ["s"]) == 1
+    assert store.list_messages(T, "s", MessageQuery()) is None
+
+
 def test_projections_messages_without_refs_and_runs_by_parent(store: SqlStore) -> None:
     store.create_session(T, NewSession(), session_id="s")
     cited = NewMessage.model_validate(

@@ -271,7 +271,11 @@ class ConversationPart(SqlBase):
         scope_user: str | None = None,
         session_read: bool = False,
     ) -> Page[Message] | None:
-        if not session_read and not self._session_exists(tenant_id, session_id, scope_user):
+        # Messages exist only with their session (they are deleted with it, in one transaction),
+        # so for a caller not confined to one user, finding messages proves the session exists:
+        # it is looked up only when none are found.
+        ask_first = not session_read and scope_user is not None
+        if ask_first and not self._session_exists(tenant_id, session_id, scope_user):
             return None
         values: dict[str, Any] = {"tenant_id": tenant_id, "session_id": session_id}
         if query.after is not None:
@@ -296,6 +300,9 @@ class ConversationPart(SqlBase):
             limit=query.limit + 1,
             raw=True,
         )
+        if not rows and not session_read and not ask_first:
+            if not self._session_exists(tenant_id, session_id, None):
+                return None
         has_more = len(rows) > query.limit
         items = [message_from_columns(r) for r in rows[: query.limit]]
         next_cursor = str(items[-1].seq) if has_more and items else None
