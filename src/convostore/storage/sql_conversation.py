@@ -300,9 +300,9 @@ class ConversationPart(SqlBase):
             limit=query.limit + 1,
             raw=True,
         )
-        if not rows and not session_read and not ask_first:
-            if not self._session_exists(tenant_id, session_id, None):
-                return None
+        unproven = not rows and not session_read and not ask_first
+        if unproven and not self._session_exists(tenant_id, session_id, None):
+            return None
         has_more = len(rows) > query.limit
         items = [message_from_columns(r) for r in rows[: query.limit]]
         next_cursor = str(items[-1].seq) if has_more and items else None
