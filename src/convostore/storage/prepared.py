@@ -147,7 +147,7 @@ class ReadConnections:
             if conn is None:  # every connection that may be kept is: one for this statement
                 return self._run_checked_out(sql, args)
         try:
-            rows: Sequence[Sequence[Any]] = conn.driver_connection.execute(sql, args).fetchall()
+            rows: Sequence[Sequence[Any]] = self._local.cursor.execute(sql, args).fetchall()
         except self.engine.dialect.loaded_dbapi.Error:
             self._drop(conn)
             if self._pool is not None:
@@ -179,6 +179,8 @@ class ReadConnections:
                 return None
             conn = self.engine.raw_connection() if self._pool is None else self._pool.connect()
             self._opened.append(conn)
+        # and its one cursor, kept too: a cursor per statement cost 15 µs on PostgreSQL
+        self._local.cursor = conn.driver_connection.cursor()  # type: ignore[union-attr]
         self._local.conn = conn
         return conn
 
@@ -186,7 +188,7 @@ class ReadConnections:
         with self._lock:
             if conn in self._opened:
                 self._opened.remove(conn)
-        self._local.conn = None
+        self._local.conn = self._local.cursor = None
         with suppress(Exception):
             conn.invalidate()
 
