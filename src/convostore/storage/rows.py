@@ -115,20 +115,8 @@ def _or_none(value: Any) -> Any:
 
 
 def session_from_row(row: Row) -> Session:
-    summary = row["summary"]
-    return trusted(
-        Session,
-        _session_values(
-            row,
-            {
-                "summary": Summary.model_validate(summary) if summary else None,
-                "state": row["state"],
-                "metadata": row["metadata"],
-                "component_data": row["component_data"],
-                "extra": row["extra"],
-            },
-        ),
-    )
+    """A session from its row as a mapping (JSON columns decoded or not)."""
+    return session_from_columns([row[name] for name in SESSION_COLUMNS])
 
 
 # The columns of a whole session row, in the order `session_from_columns` takes them: the
@@ -154,8 +142,9 @@ SESSION_COLUMNS = (
 
 
 def session_from_columns(row: Sequence[Any]) -> Session:
-    """`session_from_row` of the driver's own row of `SESSION_COLUMNS`, in order (as listing
-    rows are mapped: see `session_from_brief_columns`)."""
+    """A session from the driver's own row of `SESSION_COLUMNS`, in order, its JSON columns as
+    text (SQLite) or decoded (PostgreSQL), mapped as listing rows are (see
+    `session_from_brief_columns`)."""
     (id_, user_id, type_, component_id, title, summary, state, metadata, component_data) = row[:9]
     extra, metrics, messages, runs, created, updated, last = row[9:]
     summary = _decoded(summary)
@@ -235,26 +224,6 @@ def session_from_brief_columns(row: Sequence[Any]) -> Session:
             "last_message_at": from_micros(last) if last else None,
         },
     )
-
-
-def _session_values(row: Row, blobs: dict[str, Any]) -> dict[str, Any]:
-    """A session's fields from its row, in field order, with the JSON blobs given."""
-    last_message_at = row["last_message_at"]
-    values = {
-        "id": row["id"],
-        "user_id": row["user_id"],
-        "type": row["type"],
-        "component_id": row["component_id"],
-        "title": row["title"],
-    }
-    values.update(blobs)
-    values["metrics"] = row["metrics"] or {}
-    values["message_count"] = row["message_count"]
-    values["run_count"] = row["run_count"]
-    values["created_at"] = from_micros(row["created_at"])
-    values["updated_at"] = from_micros(row["updated_at"])
-    values["last_message_at"] = from_micros(last_message_at) if last_message_at else None
-    return values
 
 
 def summary_to_json(summary: Summary | None) -> dict[str, Any] | None:
