@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -102,15 +103,16 @@ def test_a_session_row_maps_to_the_validated_session() -> None:
     _same(session_from_brief_columns(tuple(as_text)), validated)
 
 
-def test_a_listing_row_without_metrics_maps_to_the_validated_session() -> None:
-    row = {**SESSION_ROW, "metrics": None, "last_message_at": 1_735_689_800_000_000}
+@pytest.mark.parametrize("last", [1_735_689_800_000_000, SESSION_ROW["updated_at"]])
+def test_a_listing_row_without_metrics_maps_to_the_validated_session(last: int) -> None:
+    row = {**SESSION_ROW, "metrics": None, "last_message_at": last}
     validated = Session.model_validate(
         {
             **row,
             "metrics": {},
             "created_at": from_micros(SESSION_ROW["created_at"]),  # type: ignore[arg-type]
             "updated_at": from_micros(SESSION_ROW["updated_at"]),  # type: ignore[arg-type]
-            "last_message_at": from_micros(1_735_689_800_000_000),
+            "last_message_at": from_micros(last),
         }
     )
     _same(session_from_brief_columns([row[name] for name in BRIEF_SESSION_COLUMNS]), validated)

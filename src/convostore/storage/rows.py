@@ -148,6 +148,9 @@ def session_from_columns(row: Sequence[Any]) -> Session:
     (id_, user_id, type_, component_id, title, summary, state, metadata, component_data) = row[:9]
     extra, metrics, messages, runs, created, updated, last = row[9:]
     summary = _decoded(summary)
+    updated_at = from_micros(updated)
+    # usually the instant of the last update itself (datetimes are immutable)
+    last_at = updated_at if last == updated else from_micros(last) if last else None
     return _session(
         {
             "id": id_,
@@ -164,8 +167,8 @@ def session_from_columns(row: Sequence[Any]) -> Session:
             "message_count": messages,
             "run_count": runs,
             "created_at": from_micros(created),
-            "updated_at": from_micros(updated),
-            "last_message_at": from_micros(last) if last else None,
+            "updated_at": updated_at,
+            "last_message_at": last_at,
         },
     )
 
@@ -204,6 +207,9 @@ def session_from_brief_columns(row: Sequence[Any]) -> Session:
     )
     if metrics.__class__ is str:  # `_decoded`, inline
         metrics = orjson.loads(metrics)
+    updated_at = from_micros(updated)
+    # usually the instant of the last update itself (datetimes are immutable)
+    last_at = updated_at if last == updated else from_micros(last) if last else None
     return _session(
         {
             "id": id_,
@@ -220,8 +226,8 @@ def session_from_brief_columns(row: Sequence[Any]) -> Session:
             "message_count": messages,
             "run_count": runs,
             "created_at": from_micros(created),
-            "updated_at": from_micros(updated),
-            "last_message_at": from_micros(last) if last else None,
+            "updated_at": updated_at,
+            "last_message_at": last_at,
         },
     )
 
