@@ -226,9 +226,10 @@ class SessionService:
             raise InvalidRequest("offset must not be negative", param="offset")
         check_int64(query.offset, "offset")
         check_ref(query.component_id, "component_id")
-        scoped = query.model_copy(
-            update={"user_id": self._filter_user(principal, query.user_id), "include_total": False}
-        )
+        user_id = self._filter_user(principal, query.user_id)
+        scoped = query
+        if user_id != query.user_id or query.include_total:
+            scoped = query.model_copy(update={"user_id": user_id, "include_total": False})
         page = self.store.list_sessions(principal.tenant_id, scoped)
         if query.include_total:
             page.total = self._total(principal.tenant_id, scoped)

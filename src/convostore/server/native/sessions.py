@@ -75,7 +75,7 @@ class ListSessionsParams(BaseModel):
 async def list_sessions(
     request: Request, caller: Caller, params: Annotated[ListSessionsParams, Query()]
 ) -> JSONResponse:
-    query = SessionQuery(**params.model_dump(), brief=True)
+    query = SessionQuery(**params.__dict__, brief=True)  # its fields, without model_dump's walk
     service = context(request).service
     page = await read(service.store, service.list_sessions, caller, query)
     body = list_json([session_item_json(s) for s in page.items], page.has_more, page.next_cursor)
