@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 from dataclasses import dataclass
 
 import orjson
@@ -40,7 +39,7 @@ def decode_cursor(
         raise InvalidRequest("cursor is too long", param=param)
     try:
         padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        data = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeError):
         raise InvalidRequest("cursor is malformed", param=param) from None
     if (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 
 import pytest
@@ -43,6 +44,26 @@ def test_cursor_round_trip_and_checks() -> None:
         decode_cursor("x" * 3000, sort="updated_at", order="desc")
     title = encode_cursor(Cursor(sort="title", order="asc", key="Zoë", id="1"))
     assert decode_cursor(title, sort="title", order="asc", key_type=str).key == "Zoë"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'["updated_at","desc",NaN,"a"]',
+        b'["updated_at","desc",99999999999999999999999,"a"]',
+        b'["updated_at","desc",1,"\\ud800"]',
+        b'["updated_at","desc",1,"a\\u0000"]',
+        b'["updated_at","desc",true,"a"]',
+        b'["updated_at","desc",1]',
+        b'{"sort":"updated_at"}',
+        b"\xff\xfe",
+        b"",
+    ],
+)
+def test_hand_made_cursors_are_malformed_not_errors(payload: bytes) -> None:
+    token = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    with pytest.raises(InvalidRequest, match="malformed"):
+        decode_cursor(token, sort="updated_at", order="desc")
 
 
 def test_metrics_rollup_sums_only_additive_keys() -> None:
