@@ -196,3 +196,27 @@ def test_authentication_is_checked_before_parameters_as_fastapi_does(
             got, expected = lean.get(target), reference.get(target)
             assert got.status_code == expected.status_code == 401, target
             assert got.json() == expected.json()
+
+
+@pytest.mark.parametrize("lean", [True, False], ids=["lean", "fastapi"])
+def test_an_unexpected_error_is_a_500_in_the_surfaces_shape_then_raised(
+    database_url: str, store: SqlStore, lean: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(Settings(database_url=database_url), store=store)
+    if not lean:
+        app.dependency_overrides[_unused_dependency] = _unused_dependency
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        monkeypatch.setattr(app.state.ctx.service, "list_sessions", broken)
+        answer = client.get("/v1/sessions")
+        assert answer.status_code == 500
+        assert answer.json()["error"]["type"] == "internal_error"
+        assert "boom" not in answer.text
+        assert client.get("/v1/sessions/missing").status_code == 404  # handled errors still are
+    with TestClient(app) as client:
+        monkeypatch.setattr(app.state.ctx.service, "list_sessions", broken)
+        with pytest.raises(RuntimeError, match="boom"):
+            client.get("/v1/sessions")

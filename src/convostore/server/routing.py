@@ -36,9 +36,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError, create_model
 from starlette._utils import get_route_path
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Route, request_response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.routing import BaseRoute, Match, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 __all__ = ["LeanDispatch", "LeanRoute", "add_routes"]
 
@@ -57,13 +58,14 @@ def add_routes(app: FastAPI, *routers: APIRouter) -> None:
 class LeanRoute(APIRoute):
     """An APIRoute whose requests are bound by a precomputed plan when its signature allows."""
 
-    lean_app: ASGIApp | None = None  # the route as a plain Starlette endpoint, when it has a plan
+    # the route's handler without FastAPI's layers, when it has a plan and takes no body
+    lean_handler: Handler | None = None
 
     def get_route_handler(self) -> Handler:
         fallback: Handler = super().get_route_handler()
         plan = _Plan.of(self.dependant)
         if plan is None:
-            self.lean_app = None
+            self.lean_handler = None
             return fallback
         endpoint = self.dependant.call
         assert endpoint is not None
@@ -83,7 +85,7 @@ class LeanRoute(APIRoute):
             return await lean(request)
 
         # served in front of FastAPI's stack only without a body (the fallback needs that stack)
-        self.lean_app = request_response(lean) if plan.body is None else None
+        self.lean_handler = lean if plan.body is None else None
         return handle
 
 
@@ -91,9 +93,10 @@ class LeanDispatch:
     """Pure ASGI, in front of FastAPI's own middleware stack: serves GETs on lean routes directly.
 
     A request whose first matching route (in the app's order) is a lean route is handed to that
-    route's plain Starlette endpoint, with the app's exception handlers, as FastAPI's router would
-    — only without FastAPI's per-request layers. Anything else (other methods, other routes, no
-    match, a wrong method, dependency overrides) goes to `fallback`, FastAPI's full stack.
+    route's handler, its exceptions answered by the app's exception handlers, as Starlette's
+    endpoint wrapper and error middleware would — only without FastAPI's per-request layers.
+    Anything else (other methods, other routes, no match, a wrong method, dependency overrides)
+    goes to `fallback`, FastAPI's full stack.
     """
 
     def __init__(self, app: FastAPI, fallback: ASGIApp) -> None:
@@ -113,25 +116,36 @@ class LeanDispatch:
         if found is None:
             await self.fallback(scope, receive, send)
             return
-        route, lean_app, child_scope = found
+        route, handler, child_scope = found
         scope.update(child_scope)
         scope["route"] = route
         scope["starlette.exception_handlers"] = self._handlers
-        started = False
-
-        async def noting_send(message: Message) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
+        request = Request(scope, receive, send)
         try:
-            await lean_app(scope, receive, noting_send)
+            response = await handler(request)
         except Exception as exc:
-            # as Starlette's ServerErrorMiddleware: answer through the app's handler, then raise
-            if not started and self._on_error is not None:
-                response = await self._on_error(Request(scope), exc)
-                await response(scope, receive, send)
-            raise
+            response = await self._answer(request, exc, send)
+        await response(scope, receive, send)
+
+    async def _answer(self, request: Request, exc: Exception, send: Send) -> Response:
+        """The app's answer to an exception raised before the response was sent: its handler
+        for the exception (by status for HTTP exceptions, else by class), or, failing that, the
+        server-error handler's answer, sent before the exception is raised again (as Starlette's
+        error middleware does, so the server logs it)."""
+        by_type, by_status = self._handlers
+        handler = by_status.get(exc.status_code) if isinstance(exc, HTTPException) else None
+        if handler is None:
+            handler = next((by_type[c] for c in type(exc).__mro__ if c in by_type), None)
+        if handler is None:
+            if self._on_error is not None:
+                response = await self._on_error(request, exc)
+                await response(request.scope, request.receive, send)
+            raise exc
+        answer = handler(request, exc)
+        response = await answer if inspect.isawaitable(answer) else answer
+        exc.__traceback__ = None  # reused exception instances would pile up tracebacks
+        assert isinstance(response, Response), f"{handler!r} answered {response!r}"
+        return response
 
     def _prepare(self) -> None:
         """Routes by first path segment (in order), and the handlers the router would use."""
@@ -150,7 +164,7 @@ class LeanDispatch:
         self._handlers = (by_type, by_status)
         self._buckets = buckets
 
-    def _match(self, scope: Scope) -> tuple[BaseRoute, ASGIApp, Scope] | None:
+    def _match(self, scope: Scope) -> tuple[BaseRoute, Handler, Scope] | None:
         assert self._buckets is not None
         path = get_route_path(scope)
         candidates = self._buckets.get(_first_segment(path) or "", self._buckets[""])
@@ -160,13 +174,13 @@ class LeanDispatch:
                 found = route.path_regex.match(path)
                 if found is None or (route.methods is not None and method not in route.methods):
                     continue  # a partial match (another method) loses to a full one
-                lean_app = getattr(route, "lean_app", None)
-                if lean_app is None:
+                lean_handler = getattr(route, "lean_handler", None)
+                if lean_handler is None:
                     return None
                 convertors = route.param_convertors
                 params = {k: convertors[k].convert(v) for k, v in found.groupdict().items()}
                 path_params = {**scope.get("path_params", {}), **params}
-                return route, lean_app, {"endpoint": route.endpoint, "path_params": path_params}
+                return route, lean_handler, {"endpoint": route.endpoint, "path_params": path_params}
             match, _ = route.matches(scope)
             if match is Match.FULL:
                 return None
