@@ -16,10 +16,11 @@ from convostore.models import Message, Run, Session
 from convostore.storage.rows import (
     BRIEF_SESSION_COLUMNS,
     MESSAGE_COLUMNS,
+    RUN_COLUMNS,
     SESSION_COLUMNS,
     message_from_columns,
     message_to_row,
-    run_from_row,
+    run_from_columns,
     session_from_brief_columns,
     session_from_columns,
     session_from_row,
@@ -169,7 +170,22 @@ def test_a_run_row_maps_to_the_validated_run() -> None:
             "updated_at": from_micros(RUN_ROW["updated_at"]),  # type: ignore[arg-type]
         }
     )
-    _same(run_from_row(RUN_ROW), validated)
+    columns = [RUN_ROW[name] for name in RUN_COLUMNS]
+    _same(run_from_columns(columns, json_as_text=False), validated)  # PostgreSQL decodes JSON
+    as_text = [
+        orjson.dumps(v).decode() if name in ("content", "metrics", "extra") and v is not None else v
+        for name, v in zip(RUN_COLUMNS, columns, strict=True)
+    ]
+    _same(run_from_columns(as_text, json_as_text=True), validated)  # SQLite hands back text
+
+
+@pytest.mark.parametrize("content", ["At 0:42.", 42, [1, "a"], None])
+def test_a_runs_content_may_be_any_json_value(content: object) -> None:
+    row = {**RUN_ROW, "content": content}
+    as_text = {**row, "content": None if content is None else orjson.dumps(content).decode()}
+    for json_as_text, source in ((False, row), (True, as_text)):
+        run = run_from_columns([source[n] for n in RUN_COLUMNS], json_as_text=json_as_text)
+        assert run.content == content
 
 
 def test_trusted_values_get_their_own_default_containers() -> None:

@@ -326,6 +326,7 @@ def _assembler(cls: type[V], *, whole: bool = False) -> Callable[[dict[str, Any]
 
 _session = _assembler(Session, whole=True)
 _message = _assembler(Message, whole=True)
+_run = _assembler(Run, whole=True)
 _thinking = _assembler(Thinking)
 _source = _assembler(EvidenceSource)
 _item = _assembler(EvidenceItem)
@@ -392,24 +393,51 @@ def evidence_rows(tenant_id: str, message: Message) -> list[dict[str, Any]]:
     return rows
 
 
-def run_from_row(row: Row) -> Run:
-    return trusted(
-        Run,
+# The columns of a run row, in the order `run_from_columns` takes them: the fields of `Run`, in
+# order (`index` is the column `run_index`).
+RUN_COLUMNS = (
+    "session_id",
+    "id",
+    "run_index",
+    "parent_run_id",
+    "component_id",
+    "user_id",
+    "status",
+    "input",
+    "content",
+    "metrics",
+    "extra",
+    "created_at",
+    "updated_at",
+)
+
+
+def run_from_columns(row: Sequence[Any], *, json_as_text: bool) -> Run:
+    """A run from the driver's own row of `RUN_COLUMNS`, in order. `json_as_text` when the driver
+    hands JSON back undecoded (SQLite): `content` may be any JSON value, a string included, so
+    its type cannot tell."""
+    session_id, id_, index, parent, component, user_id, status, input_, content = row[:9]
+    metrics, extra, created, updated = row[9:]
+    if json_as_text:
+        content = None if content is None else orjson.loads(content)
+        metrics = None if metrics is None else orjson.loads(metrics)
+        extra = None if extra is None else orjson.loads(extra)
+    return _run(
         {
-            "session_id": row["session_id"],
-            "id": row["id"],
-            "index": row["run_index"],
-            "parent_run_id": row["parent_run_id"],
-            "component_id": row["component_id"],
-            "user_id": row["user_id"],
-            "status": row["status"],
-            "input": row["input"],
-            "content": row["content"],
-            "metrics": row["metrics"] or {},
-            "extra": row["extra"] or {},
-            "created_at": from_micros(row["created_at"]),
-            "updated_at": from_micros(row["updated_at"]),
-        },
+            "session_id": session_id,
+            "id": id_,
+            "index": index,
+            "parent_run_id": parent,
+            "component_id": component,
+            "user_id": user_id,
+            "status": status,
+            "input": input_,
+            "content": content,
+            "metrics": metrics or {},
+            "extra": extra or {},
+            "created_at": from_micros(created),
+            "updated_at": from_micros(updated),
+        }
     )
 
 

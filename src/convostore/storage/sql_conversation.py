@@ -26,10 +26,11 @@ from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim
 from convostore.storage.prepared_writes import Writer, WriteStatements
 from convostore.storage.rows import (
     MESSAGE_COLUMNS,
+    RUN_COLUMNS,
     evidence_rows,
     message_from_columns,
     message_to_row,
-    run_from_row,
+    run_from_columns,
     run_to_row,
     trusted,
 )
@@ -66,6 +67,7 @@ RUN_FILTERS: Filters = {
 # column, and turning them into values costs more than the rest of it; surfaces that never show
 # refs (Agno) read messages without them.
 _WITH_REFS = tuple(messages.c[name] for name in MESSAGE_COLUMNS)
+_RUN_COLUMNS = tuple(runs.c[name] for name in RUN_COLUMNS)
 _WITHOUT_REFS = tuple(sa.null().label("refs") if c.key == "refs" else c for c in _WITH_REFS)
 
 
@@ -330,9 +332,11 @@ class ConversationPart(SqlBase):
             values["with_parent"] = int(query.with_parent)
 
         def base() -> sa.Select[Any]:
-            return sa.select(runs).order_by(runs.c.run_index, runs.c.created_at, runs.c.id)
+            return sa.select(*_RUN_COLUMNS).order_by(runs.c.run_index, runs.c.created_at, runs.c.id)
 
-        return [run_from_row(r) for r in self.select_where("runs", base, RUN_FILTERS, values)]
+        found = self.select_where("runs", base, RUN_FILTERS, values, raw=True)
+        text = self.dialect == "sqlite"
+        return [run_from_columns(r, json_as_text=text) for r in found]
 
     def get_run(
         self,
@@ -345,8 +349,10 @@ class ConversationPart(SqlBase):
         if not self._session_exists(tenant_id, session_id, scope_user):
             return None
         values = {"tenant_id": tenant_id, "session_id": session_id, "id": run_id}
-        rows = self.select_where("run", lambda: sa.select(runs), RUN_FILTERS, values)
-        return run_from_row(rows[0]) if rows else None
+        rows = self.select_where(
+            "run", lambda: sa.select(*_RUN_COLUMNS), RUN_FILTERS, values, raw=True
+        )
+        return run_from_columns(rows[0], json_as_text=self.dialect == "sqlite") if rows else None
 
 
 # The write path's statements, described with bind parameters (compiled once per dialect).
