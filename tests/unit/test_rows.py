@@ -170,22 +170,20 @@ def test_a_run_row_maps_to_the_validated_run() -> None:
             "updated_at": from_micros(RUN_ROW["updated_at"]),  # type: ignore[arg-type]
         }
     )
-    columns = [RUN_ROW[name] for name in RUN_COLUMNS]
-    _same(run_from_columns(columns, json_as_text=False), validated)  # PostgreSQL decodes JSON
     as_text = [
-        orjson.dumps(v).decode() if name in ("content", "metrics", "extra") and v is not None else v
-        for name, v in zip(RUN_COLUMNS, columns, strict=True)
+        orjson.dumps(RUN_ROW[name]).decode()
+        if name in ("content", "metrics", "extra") and RUN_ROW[name] is not None
+        else RUN_ROW[name]
+        for name in RUN_COLUMNS
     ]
-    _same(run_from_columns(as_text, json_as_text=True), validated)  # SQLite hands back text
+    _same(run_from_columns(as_text), validated)
 
 
 @pytest.mark.parametrize("content", ["At 0:42.", 42, [1, "a"], None])
 def test_a_runs_content_may_be_any_json_value(content: object) -> None:
-    row = {**RUN_ROW, "content": content}
-    as_text = {**row, "content": None if content is None else orjson.dumps(content).decode()}
-    for json_as_text, source in ((False, row), (True, as_text)):
-        run = run_from_columns([source[n] for n in RUN_COLUMNS], json_as_text=json_as_text)
-        assert run.content == content
+    text = None if content is None else orjson.dumps(content).decode()
+    row = {**RUN_ROW, "content": text}
+    assert run_from_columns([row[n] for n in RUN_COLUMNS]).content == content
 
 
 def test_trusted_values_get_their_own_default_containers() -> None:

@@ -412,16 +412,15 @@ RUN_COLUMNS = (
 )
 
 
-def run_from_columns(row: Sequence[Any], *, json_as_text: bool) -> Run:
-    """A run from the driver's own row of `RUN_COLUMNS`, in order. `json_as_text` when the driver
-    hands JSON back undecoded (SQLite): `content` may be any JSON value, a string included, so
-    its type cannot tell."""
+def run_from_columns(row: Sequence[Any]) -> Run:
+    """A run from the driver's own row of `RUN_COLUMNS`, in order, its JSON columns read as text
+    (`sql_base.as_text`): a run's `content` may be any JSON value, a string included, so unlike
+    the other mappers this one cannot tell text from a decoded value by its type."""
     session_id, id_, index, parent, component, user_id, status, input_, content = row[:9]
     metrics, extra, created, updated = row[9:]
-    if json_as_text:
-        content = None if content is None else orjson.loads(content)
-        metrics = None if metrics is None else orjson.loads(metrics)
-        extra = None if extra is None else orjson.loads(extra)
+    content = None if content is None else orjson.loads(content)
+    metrics = None if metrics is None else orjson.loads(metrics)
+    extra = None if extra is None else orjson.loads(extra)
     return _run(
         {
             "session_id": session_id,

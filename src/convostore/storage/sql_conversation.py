@@ -34,7 +34,7 @@ from convostore.storage.rows import (
     run_to_row,
     trusted,
 )
-from convostore.storage.sql_base import Filters, SqlBase
+from convostore.storage.sql_base import Filters, SqlBase, as_text
 from convostore.storage.sql_sessions import SESSION_FILTERS, new_session_row, session_key
 from convostore.storage.tables import evidence, idempotency_keys, messages, runs, sessions
 
@@ -63,11 +63,12 @@ RUN_FILTERS: Filters = {
 }
 
 
+# Message and run rows as their mappers take them (`rows.MESSAGE_COLUMNS`, `rows.RUN_COLUMNS`).
+_WITH_REFS = tuple(as_text(messages.c[name]) for name in MESSAGE_COLUMNS)
+_RUN_COLUMNS = tuple(as_text(runs.c[name]) for name in RUN_COLUMNS)
 # A message row with its evidence refs left out (read back as none): refs are a message's largest
 # column, and turning them into values costs more than the rest of it; surfaces that never show
 # refs (Agno) read messages without them.
-_WITH_REFS = tuple(messages.c[name] for name in MESSAGE_COLUMNS)
-_RUN_COLUMNS = tuple(runs.c[name] for name in RUN_COLUMNS)
 _WITHOUT_REFS = tuple(sa.null().label("refs") if c.key == "refs" else c for c in _WITH_REFS)
 
 
@@ -335,8 +336,7 @@ class ConversationPart(SqlBase):
             return sa.select(*_RUN_COLUMNS).order_by(runs.c.run_index, runs.c.created_at, runs.c.id)
 
         found = self.select_where("runs", base, RUN_FILTERS, values, raw=True)
-        text = self.dialect == "sqlite"
-        return [run_from_columns(r, json_as_text=text) for r in found]
+        return [run_from_columns(r) for r in found]
 
     def get_run(
         self,
@@ -352,7 +352,7 @@ class ConversationPart(SqlBase):
         rows = self.select_where(
             "run", lambda: sa.select(*_RUN_COLUMNS), RUN_FILTERS, values, raw=True
         )
-        return run_from_columns(rows[0], json_as_text=self.dialect == "sqlite") if rows else None
+        return run_from_columns(rows[0]) if rows else None
 
 
 # The write path's statements, described with bind parameters (compiled once per dialect).

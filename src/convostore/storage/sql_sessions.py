@@ -25,7 +25,7 @@ from convostore.storage.rows import (
     session_from_row,
     summary_to_json,
 )
-from convostore.storage.sql_base import Filters, PageRequest, SqlBase, like_pattern
+from convostore.storage.sql_base import Filters, PageRequest, SqlBase, as_text, like_pattern
 from convostore.storage.tables import (
     evidence,
     idempotency_keys,
@@ -37,9 +37,9 @@ from convostore.storage.tables import (
 
 _CHILD_TABLES = (messages, evidence, runs, idempotency_keys)
 # What a list shows: no summary, state, metadata, component data or extra to decode.
-BRIEF_COLUMNS = tuple(sessions.c[name] for name in BRIEF_SESSION_COLUMNS)
+BRIEF_COLUMNS = tuple(as_text(sessions.c[name]) for name in BRIEF_SESSION_COLUMNS)
 # What a page of whole sessions reads (all but the tenant and the next message number).
-WHOLE_COLUMNS = tuple(sessions.c[name] for name in SESSION_COLUMNS)
+WHOLE_COLUMNS = tuple(as_text(sessions.c[name]) for name in SESSION_COLUMNS)
 
 
 def _key(tenant_id: str, session_id: str) -> sa.ColumnElement[bool]:
