@@ -65,7 +65,7 @@ def test_postgres_reads_run_on_the_configured_read_threads(postgres_url: str) ->
     """Many concurrent reads share `read_threads` threads; every one is answered."""
     settings = Settings(database_url=postgres_url, read_threads=1)
     app = create_app(settings)
-    seen: set[str] = set()
+    seen: set[threading.Thread] = set()
 
     async def main() -> None:
         async with app.router.lifespan_context(app):
@@ -78,10 +78,14 @@ def test_postgres_reads_run_on_the_configured_read_threads(postgres_url: str) ->
             assert [a.status_code for a in answers] == [200] * 16
             assert all(a.json()["data"][0]["user_id"] == "u" for a in answers)
             for _ in range(8):
-                seen.add(await read(store, lambda: threading.current_thread().name))
+                seen.add(await read(store, threading.current_thread))
 
     asyncio.run(main())
-    assert len(seen) == 1 and next(iter(seen)).startswith("convostore-read")
+    assert len(seen) == 1
+    (thread,) = seen
+    assert thread.name.startswith("convostore-read")
+    thread.join(timeout=5)  # the app closed its store: the store's read threads end
+    assert not thread.is_alive()
 
 
 def test_read_threads_must_be_positive() -> None:

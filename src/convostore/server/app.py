@@ -24,7 +24,7 @@ from convostore.server.compat.memories_ai import envelope as memories_ai_envelop
 from convostore.server.compat.memories_ai import import_router as memories_ai_import
 from convostore.server.compat.memories_ai import router as memories_ai_router
 from convostore.server.context import AppContext, is_loopback
-from convostore.server.dispatch import serve_reads
+from convostore.server.dispatch import serve_reads, stop_reads
 from convostore.server.errors import install_error_handlers
 from convostore.server.middleware import flush_access_log, outer_layers, watch_databases
 from convostore.server.routing import LeanDispatch, add_routes
@@ -109,6 +109,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             stop_watching()
             for name, opened in ctx.stores.items():
                 if opened is not store or name != settings.default_database_id:
+                    stop_reads(opened)
                     opened.close()
 
     app = ConvostoreApp(

@@ -49,6 +49,14 @@ def serve_reads(store: Store, *, threads: int = DEFAULT_READ_THREADS) -> None:
     _reader_pool(store, threads)
 
 
+def stop_reads(store: Store) -> None:
+    """Let `store`'s read threads end once their calls are done (the app closes the store)."""
+    with _readers_lock:
+        pool = _readers.pop(store, None)
+    if pool is not None:
+        pool.shutdown(wait=False)
+
+
 async def read(store: Store, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     if store.inline_reads:
         return fn(*args, **kwargs)
