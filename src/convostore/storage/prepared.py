@@ -130,6 +130,7 @@ class ReadConnections:
             # no public switch for this; were it renamed, reads would only ping again (slower)
             self._pool._pre_ping = False
             sa.event.listen(self._pool, "connect", self._on_connect)
+            # as many as the engine's pool holds (5 for a pool without a size)
             self._keep = getattr(engine.pool, "size", lambda: 5)()
         # Reads on the driver's own connections are unseen by SQLAlchemy's engine events; the
         # benchmark's SQL capture turns this off to record them.
