@@ -62,24 +62,46 @@ def trusted(cls: type[V], values: dict[str, Any]) -> V:
 
 
 def _assembled(cls: type[V], full: dict[str, Any]) -> V:
-    """The value whose fields are `full`, which names every field of `cls` in order.
+    """The value whose fields are `full`, which names every field of `cls` in order."""
+    return _whole(cls)(full)
 
-    Such values share one set of "fields set": it names every field already, and pydantic only
-    ever adds to it (assigning a field) or copies it (`model_copy`), so sharing it changes
-    nothing, and saves building a set per value (a page of messages holds dozens of values).
+
+def _assembler(cls: type[V], *, whole: bool = False) -> Callable[[dict[str, Any]], V]:
+    """Builds `cls` values with its lookups done once: from dicts that name every field
+    (`whole`), or from freshly decoded JSON objects of ours, which do when we wrote them (those
+    that do not are handed to `trusted`).
+
+    The values one builder makes share one set of "fields set": it names every field already,
+    and pydantic only ever adds to it (assigning a field) or copies it (`model_copy`), so sharing
+    it changes nothing, and saves building a set per value (a page of messages holds dozens of
+    values).
     """
-    value = cls.__new__(cls)
-    _set_dict(value, full)
-    fields_set = _EVERY_FIELD.get(cls)
-    if fields_set is None:
-        fields_set = _EVERY_FIELD[cls] = set(cls.model_fields)
-    _set_fields_set(value, fields_set)
-    _set_extra(value, None)
-    _set_private(value, None)
-    return value
+    names = dict.fromkeys(cls.model_fields).keys()
+    every_field = set(cls.model_fields)
+    new = cls.__new__
+
+    def build(data: dict[str, Any]) -> V:
+        if not whole and data.keys() != names:
+            return trusted(cls, data)
+        value = new(cls)
+        _set_dict(value, data)
+        _set_fields_set(value, every_field)
+        _set_extra(value, None)
+        _set_private(value, None)
+        return value
+
+    return build
 
 
-_EVERY_FIELD: dict[type[BaseModel], set[str]] = {}
+def _whole(cls: type[V]) -> Callable[[dict[str, Any]], V]:
+    """The one builder of whole `cls` values."""
+    build = _WHOLE.get(cls)
+    if build is None:
+        build = _WHOLE[cls] = _assembler(cls, whole=True)
+    return build
+
+
+_WHOLE: dict[type[BaseModel], Callable[[dict[str, Any]], Any]] = {}
 
 
 def _slot_setter(name: str) -> Callable[[Any, Any], None]:
@@ -303,34 +325,13 @@ def message_from_columns(row: Sequence[Any]) -> Message:
     )
 
 
-def _assembler(cls: type[V], *, whole: bool = False) -> Callable[[dict[str, Any]], V]:
-    """`_assembled` for one model, its lookups done once: for dicts that name every field
-    (`whole`), or for freshly decoded JSON objects of ours, which do when we wrote them (those
-    that do not are handed to `trusted`)."""
-    names = dict.fromkeys(cls.model_fields).keys()
-    every_field = set(cls.model_fields)  # shared, as in `_assembled`
-    new = cls.__new__
-
-    def build(data: dict[str, Any]) -> V:
-        if not whole and data.keys() != names:
-            return trusted(cls, data)
-        value = new(cls)
-        _set_dict(value, data)
-        _set_fields_set(value, every_field)
-        _set_extra(value, None)
-        _set_private(value, None)
-        return value
-
-    return build
-
-
-_session = _assembler(Session, whole=True)
-_message = _assembler(Message, whole=True)
-_run = _assembler(Run, whole=True)
+_session = _whole(Session)
+_message = _whole(Message)
+_run = _whole(Run)
 _thinking = _assembler(Thinking)
 _source = _assembler(EvidenceSource)
 _item = _assembler(EvidenceItem)
-_evidence_ref = _assembler(EvidenceRef, whole=True)
+_evidence_ref = _whole(EvidenceRef)
 
 
 def _ref(data: dict[str, Any]) -> EvidenceRef:
