@@ -141,60 +141,6 @@ def session_from_row(row: Row) -> Session:
     return session_from_columns([row[name] for name in SESSION_COLUMNS])
 
 
-# The columns of a whole session row, in the order `session_from_columns` takes them: the
-# fields of `Session`, in order.
-SESSION_COLUMNS = (
-    "id",
-    "user_id",
-    "type",
-    "component_id",
-    "title",
-    "summary",
-    "state",
-    "metadata",
-    "component_data",
-    "extra",
-    "metrics",
-    "message_count",
-    "run_count",
-    "created_at",
-    "updated_at",
-    "last_message_at",
-)
-
-
-def session_from_columns(row: Sequence[Any]) -> Session:
-    """A session from the driver's own row of `SESSION_COLUMNS`, in order, its JSON columns as
-    text (SQLite) or decoded (PostgreSQL), mapped as listing rows are (see
-    `session_from_brief_columns`)."""
-    (id_, user_id, type_, component_id, title, summary, state, metadata, component_data) = row[:9]
-    extra, metrics, messages, runs, created, updated, last = row[9:]
-    summary = _decoded(summary)
-    updated_at = from_micros(updated)
-    # usually the instant of the last update itself (datetimes are immutable)
-    last_at = updated_at if last == updated else from_micros(last) if last else None
-    return _session(
-        {
-            "id": id_,
-            "user_id": user_id,
-            "type": type_,
-            "component_id": component_id,
-            "title": title,
-            "summary": Summary.model_validate(summary) if summary else None,
-            "state": _decoded(state),
-            "metadata": _decoded(metadata),
-            "component_data": _decoded(component_data),
-            "extra": _decoded(extra),
-            "metrics": _decoded(metrics) or {},
-            "message_count": messages,
-            "run_count": runs,
-            "created_at": from_micros(created),
-            "updated_at": updated_at,
-            "last_message_at": last_at,
-        },
-    )
-
-
 def _decoded(value: Any) -> Any:
     """A JSON column's value: SQLite hands back its text, PostgreSQL the decoded value."""
     return orjson.loads(value) if value.__class__ is str else value
@@ -252,6 +198,37 @@ def session_from_brief_columns(row: Sequence[Any]) -> Session:
             "last_message_at": last_at,
         },
     )
+
+
+# The columns of a whole session row, in the order `session_from_columns` takes them: a
+# listing row's, then the JSON blobs a listing leaves out.
+SESSION_COLUMNS = (
+    *BRIEF_SESSION_COLUMNS,
+    "summary",
+    "state",
+    "metadata",
+    "component_data",
+    "extra",
+)
+
+
+def session_from_columns(row: Sequence[Any]) -> Session:
+    """A session from the driver's own row of `SESSION_COLUMNS`, in order, its JSON columns as
+    text (SQLite) or decoded (PostgreSQL): the listing's session, with its blobs filled in."""
+    session = session_from_brief_columns(row[:_BRIEF_WIDTH])
+    summary, state, metadata, component_data, extra = row[_BRIEF_WIDTH:]
+    summary = _decoded(summary)
+    session.__dict__.update(  # the value was just built here: its fields, in place
+        summary=Summary.model_validate(summary) if summary else None,
+        state=_decoded(state),
+        metadata=_decoded(metadata),
+        component_data=_decoded(component_data),
+        extra=_decoded(extra),
+    )
+    return session
+
+
+_BRIEF_WIDTH = len(BRIEF_SESSION_COLUMNS)
 
 
 def summary_to_json(summary: Summary | None) -> dict[str, Any] | None:
