@@ -283,7 +283,7 @@ def _text_line(
     _at: float,
     method: str,
     path: str,
-    _route: str | None,
+    _template: str | None,
     status: int,
     elapsed_ms: float,
     info: RequestInfo,
