@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from convostore.storage.row_memo import DEFAULT_BUDGET_MB
+
 DEFAULT_DATABASE_URL = "sqlite:///./convostore.db"
 
 
@@ -55,6 +57,8 @@ class Settings(BaseSettings):
     pool_size: int = 10
     # threads that read a network database (PostgreSQL) at once, per database (server.dispatch)
     read_threads: int = Field(default=2, ge=1, le=64)
+    # memory for listing rows already mapped to values, per database (storage.row_memo); 0: off
+    listing_cache_mb: int = Field(default=DEFAULT_BUDGET_MB, ge=0, le=65_536)
     statement_timeout_ms: int = 30_000
     connect_retries: int = 10
     connect_retry_interval_s: float = 1.0

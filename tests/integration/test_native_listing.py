@@ -195,3 +195,20 @@ def test_list_items_carry_rollups_not_messages(client: TestClient) -> None:
     assert item["last_message_at"] is not None
     assert item["updated_at"] >= item["created_at"]
     assert datetime.fromisoformat(item["updated_at"]) <= utcnow() + timedelta(seconds=5)
+
+
+def test_lists_show_each_change_to_a_session_they_showed_before(client: TestClient) -> None:
+    """Both list shapes (native brief items, Agno's whole sessions) after each kind of change."""
+    client.post("/v1/sessions", json={"id": "s", "title": "first"})
+    for _ in range(2):  # listed twice: the second page comes from remembered rows
+        assert client.get("/v1/sessions").json()["data"][0]["title"] == "first"
+        assert client.get("/sessions?type=agent").json()["data"][0]["session_name"] == "first"
+    client.patch("/v1/sessions/s", json={"title": "second", "state": {"step": 1}})
+    assert client.get("/v1/sessions").json()["data"][0]["title"] == "second"
+    agno = client.get("/sessions?type=agent").json()["data"][0]
+    assert agno["session_name"] == "second" and agno["session_state"] == {"step": 1}
+    client.post("/v1/sessions/s/messages", json={"messages": [{"role": "user", "content": "hi"}]})
+    assert client.get("/v1/sessions").json()["data"][0]["message_count"] == 1
+    client.delete("/v1/sessions/s")
+    assert client.get("/v1/sessions").json()["data"] == []
+    assert client.get("/sessions?type=agent").json()["data"] == []

@@ -23,7 +23,13 @@ from convostore.models import (
     Session,
     SessionQuery,
 )
-from convostore.storage import AppendRequest, IdempotencyClaim, SessionBundle, SqlStore
+from convostore.storage import (
+    AppendRequest,
+    IdempotencyClaim,
+    SessionBundle,
+    SqlStore,
+    open_store,
+)
 
 T = "tenant-a"
 
@@ -280,6 +286,47 @@ def test_list_sessions_offset_and_total(store: SqlStore) -> None:
     last = store.list_sessions(T, SessionQuery(sort="created_at", limit=3, offset=6))
     assert [s.id for s in last.items] == ["imp0"] and not last.has_more
     assert store.list_sessions("other", SessionQuery(include_total=True)).total == 0
+
+
+def test_lists_follow_every_change_to_a_listed_session(store: SqlStore) -> None:
+    """Listed values are remembered by their rows' content (row_memo): whatever changes a
+    session, even with its timestamps unchanged, the next list shows it."""
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    store.import_sessions(T, [_bundle(i, base) for i in range(3)])
+    brief, whole = SessionQuery(brief=True), SessionQuery()
+
+    def listed(query: SessionQuery) -> dict[str, Session]:
+        return {s.id: s for s in store.list_sessions(T, query).items}
+
+    first_brief, first_whole = listed(brief), listed(whole)
+    again = listed(brief)
+    assert again == first_brief and again["imp1"] is first_brief["imp1"]  # remembered
+
+    replaced = _bundle(0, base)  # same id and timestamps, other content
+    replaced.session.title, replaced.session.state = "renamed", {"step": 2}
+    store.import_sessions(T, [replaced], on_conflict="replace")
+    store.update_session(T, "imp1", {"metadata": {"tag": "x"}})
+    store.append(T, AppendRequest("imp2", [_user("one more")]))
+    store.delete_sessions(T, ["missing"])
+
+    now_brief, now_whole = listed(brief), listed(whole)
+    assert now_brief["imp0"].title == "renamed" and now_whole["imp0"].state == {"step": 2}
+    assert now_whole["imp1"].metadata == {"tag": "x"}
+    assert now_whole["imp1"].updated_at > first_whole["imp1"].updated_at
+    assert now_brief["imp2"].message_count == 3
+    assert all(now_whole[i] == store.get_session(T, i) for i in now_whole)
+    store.delete_sessions(T, ["imp2"])
+    assert set(listed(brief)) == set(listed(whole)) == {"imp0", "imp1"}
+
+
+def test_a_store_without_a_listing_cache_maps_every_row(database_url: str) -> None:
+    opened = open_store(database_url, listing_cache_mb=0)
+    try:
+        opened.create_session(T, NewSession(title="t"), session_id="s")
+        pages = [opened.list_sessions(T, SessionQuery(brief=True)).items for _ in range(2)]
+        assert pages[0] == pages[1] and pages[0][0] is not pages[1][0]
+    finally:
+        opened.close()
 
 
 def test_delete_user(store: SqlStore) -> None:

@@ -12,6 +12,7 @@ from convostore.storage.base import (
     Store,
 )
 from convostore.storage.engine import make_engine, wait_for_database
+from convostore.storage.row_memo import DEFAULT_BUDGET_MB
 from convostore.storage.sql import SqlStore
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def open_store(
     migrate: bool = True,
     connect_retries: int = 0,
     connect_retry_interval_s: float = 1.0,
+    listing_cache_mb: int = DEFAULT_BUDGET_MB,
 ) -> SqlStore:
     """Open a store on `url`: wait for the database, then migrate it to the newest schema."""
     engine = make_engine(
@@ -50,7 +52,7 @@ def open_store(
     )
     try:
         wait_for_database(engine, retries=connect_retries, interval_s=connect_retry_interval_s)
-        store = SqlStore(engine)
+        store = SqlStore(engine, listing_cache_bytes=listing_cache_mb * 1024 * 1024)
         if migrate:
             store.migrate()
     except BaseException:
@@ -69,4 +71,5 @@ def open_configured(settings: Settings, url: str | None = None) -> SqlStore:
         migrate=settings.migrate_on_start,
         connect_retries=settings.connect_retries,
         connect_retry_interval_s=settings.connect_retry_interval_s,
+        listing_cache_mb=settings.listing_cache_mb,
     )

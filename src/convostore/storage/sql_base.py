@@ -55,8 +55,10 @@ class PageRequest:
 
 
 class SqlBase:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, listing_cache_bytes: int = 0) -> None:
         self.engine = engine
+        # how much memory list pages may keep their mapped rows in (see row_memo)
+        self.listing_cache_bytes = listing_cache_bytes
         self.dialect = engine.dialect.name
         # An embedded SQLite read takes tens of microseconds: cheaper to run on the event loop than
         # to hand to a worker thread. Network databases are read from worker threads.

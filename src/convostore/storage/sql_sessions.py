@@ -6,6 +6,8 @@ so a page costs the same however long the conversations are.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from functools import cached_property
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -14,6 +16,7 @@ from convostore.errors import Conflict
 from convostore.ids import to_micros, utcnow
 from convostore.models import NewSession, Page, Session, SessionQuery, UserErasure
 from convostore.storage.base import SessionBundle
+from convostore.storage.row_memo import remembered
 from convostore.storage.rows import (
     BRIEF_SESSION_COLUMNS,
     SESSION_COLUMNS,
@@ -216,10 +219,20 @@ class SessionsPart(SqlBase):
         values = _filter_values(tenant_id, query)
         request = PageRequest.of(query)
         if query.brief:
-            to_value, columns = session_from_brief_columns, BRIEF_COLUMNS
+            to_value, columns = self._listed_brief, BRIEF_COLUMNS
         else:
-            to_value, columns = session_from_columns, WHOLE_COLUMNS
+            to_value, columns = self._listed_whole, WHOLE_COLUMNS
         return self.page(sessions, SESSION_FILTERS, values, request, to_value, columns)
+
+    # Listing rows already mapped, by their content (see row_memo); half the budget each.
+
+    @cached_property
+    def _listed_brief(self) -> Callable[[Sequence[Any]], Session]:
+        return remembered(session_from_brief_columns, self.listing_cache_bytes // 2)
+
+    @cached_property
+    def _listed_whole(self) -> Callable[[Sequence[Any]], Session]:
+        return remembered(session_from_columns, self.listing_cache_bytes // 2)
 
     def count_sessions(self, tenant_id: str, query: SessionQuery) -> int:
         """How many sessions match the query's filters (its sort and paging are ignored)."""
