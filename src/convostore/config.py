@@ -55,8 +55,9 @@ class Settings(BaseSettings):
 
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
     pool_size: int = 10
-    # threads that read a network database (PostgreSQL) at once, per database (server.dispatch)
-    read_threads: int = Field(default=2, ge=1, le=64)
+    # threads that read a network database (PostgreSQL) at once, per database; 0: read on the
+    # event loop, for a database on the same machine (server.dispatch)
+    read_threads: int = Field(default=2, ge=0, le=64)
     # memory for listing rows already mapped to values, per database (storage.row_memo); 0: off
     listing_cache_mb: int = Field(default=DEFAULT_BUDGET_MB, ge=0, le=65_536)
     statement_timeout_ms: int = 30_000

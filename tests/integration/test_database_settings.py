@@ -88,6 +88,38 @@ def test_postgres_reads_run_on_the_configured_read_threads(postgres_url: str) ->
     assert not thread.is_alive()
 
 
-def test_read_threads_must_be_positive() -> None:
+def test_postgres_reads_run_on_the_event_loop_with_no_read_threads(postgres_url: str) -> None:
+    """`read_threads=0`: reads run on the loop's own thread, and concurrent ones all answer."""
+    settings = Settings(database_url=postgres_url, read_threads=0)
+    app = create_app(settings)
+    seen: set[threading.Thread] = set()
+    before = set(threading.enumerate())
+
+    async def main() -> None:
+        async with app.router.lifespan_context(app):
+            store = app.state.ctx.store
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+                created = await http.post("/v1/sessions", json={"user_id": "u", "title": "t"})
+                assert created.status_code == 201
+                session_id = created.json()["id"]
+                answers = await asyncio.gather(
+                    *(http.get("/v1/sessions") for _ in range(8)),
+                    *(http.get(f"/v1/sessions/{session_id}") for _ in range(8)),
+                )
+            assert [a.status_code for a in answers] == [200] * 16
+            assert all(a.json()["data"][0]["title"] == "t" for a in answers[:8])
+            assert all(a.json()["id"] == session_id for a in answers[8:])
+            for _ in range(4):
+                seen.add(await read(store, threading.current_thread))
+
+    asyncio.run(main())
+    assert seen == {threading.current_thread()}
+    started = set(threading.enumerate()) - before
+    assert not [t for t in started if t.name.startswith("convostore-read")]
+
+
+def test_read_threads_must_not_be_negative() -> None:
+    assert Settings(read_threads=0).read_threads == 0
     with pytest.raises(ValueError):
-        Settings(read_threads=0)
+        Settings(read_threads=-1)
