@@ -96,6 +96,10 @@ def test_db_id_selection(two_db_client: TestClient) -> None:
     assert (
         client.get("/sessions?db_id=archive&table=agno_sessions").json()["meta"]["total_count"] == 1
     )
+    # names and values escaped in the query string are read as they decode
+    assert client.get("/sessions/x?db%5Fid=archive").status_code == 200
+    assert client.get("/sessions/x?%64b_id=%61rchive").status_code == 200
+    assert client.get("/sessions?t%61ble=sessions").status_code == 400
     agents = client.get("/agents").json()
     assert agents == [
         {
