@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # threads that read a network database (PostgreSQL) at once, per database; 0: read on the
     # event loop, for a database on the same machine (server.dispatch)
     read_threads: int = Field(default=2, ge=0, le=64)
+    # PostgreSQL reads on the event loop with an asynchronous driver, when they can be
+    # (storage.loop_reads); the rest, and all of them when off, go to the read threads
+    loop_reads: bool = True
     # memory for listing rows already mapped to values, per database (storage.row_memo); 0: off
     listing_cache_mb: int = Field(default=DEFAULT_BUDGET_MB, ge=0, le=65_536)
     statement_timeout_ms: int = 30_000

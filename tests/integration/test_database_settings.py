@@ -63,7 +63,7 @@ def test_health_says_when_the_database_is_gone(settings: Settings) -> None:
 
 def test_postgres_reads_run_on_the_configured_read_threads(postgres_url: str) -> None:
     """Many concurrent reads share `read_threads` threads; every one is answered."""
-    settings = Settings(database_url=postgres_url, read_threads=1)
+    settings = Settings(database_url=postgres_url, read_threads=1, loop_reads=False)
     app = create_app(settings)
     seen: set[threading.Thread] = set()
 

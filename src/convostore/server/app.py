@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
             flush_access_log()
             stop_watching()
             for name, opened in ctx.stores.items():
+                opened.close_loop_reads()  # this loop's connections, shared stores' too
                 if opened is not store or name != settings.default_database_id:
                     stop_reads(opened)
                     opened.close()

@@ -42,6 +42,7 @@ def open_store(
     connect_retries: int = 0,
     connect_retry_interval_s: float = 1.0,
     listing_cache_mb: int = DEFAULT_BUDGET_MB,
+    loop_reads: bool = True,
 ) -> SqlStore:
     """Open a store on `url`: wait for the database, then migrate it to the newest schema."""
     engine = make_engine(
@@ -52,7 +53,9 @@ def open_store(
     )
     try:
         wait_for_database(engine, retries=connect_retries, interval_s=connect_retry_interval_s)
-        store = SqlStore(engine, listing_cache_bytes=listing_cache_mb * 1024 * 1024)
+        store = SqlStore(
+            engine, listing_cache_bytes=listing_cache_mb * 1024 * 1024, loop_reads=loop_reads
+        )
         if migrate:
             store.migrate()
     except BaseException:
@@ -72,4 +75,5 @@ def open_configured(settings: Settings, url: str | None = None) -> SqlStore:
         connect_retries=settings.connect_retries,
         connect_retry_interval_s=settings.connect_retry_interval_s,
         listing_cache_mb=settings.listing_cache_mb,
+        loop_reads=settings.loop_reads,
     )

@@ -10,6 +10,7 @@ PostgreSQL: a bounded pool that checks connections before use, and a statement t
 from __future__ import annotations
 
 import time
+import weakref
 from typing import Any
 
 import orjson
@@ -38,7 +39,7 @@ def make_engine(
         return _sqlite_engine(url, kwargs, sqlite_synchronous)
     if parsed.get_backend_name() == "postgresql":
         connect_args = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
-        return sa.create_engine(
+        engine = sa.create_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
@@ -46,7 +47,21 @@ def make_engine(
             connect_args=connect_args,
             **kwargs,
         )
+        _, url_args = engine.dialect.create_connect_args(engine.url)
+        _DRIVER_ARGS[engine] = {**url_args, **connect_args}
+        return engine
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
+
+
+# what the driver's own connect() takes to open a connection like the engine's (PostgreSQL)
+_DRIVER_ARGS: weakref.WeakKeyDictionary[sa.Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def driver_connect_args(engine: sa.Engine) -> dict[str, Any] | None:
+    """Keyword arguments for the driver's `connect()` that open a connection as the engine's
+    pool does (URL and settings alike), or None for an engine not made by `make_engine`."""
+    args = _DRIVER_ARGS.get(engine)
+    return dict(args) if args is not None else None
 
 
 def _sqlite_engine(url: str, kwargs: dict[str, Any], synchronous: str) -> sa.Engine:

@@ -18,6 +18,15 @@ from typing import Any, Generic, TypeVar
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.util.concurrency import await_only
+
+from convostore.storage.engine import driver_connect_args
+from convostore.storage.loop_reads import (
+    LOOP_READS_NAME,
+    LoopReadsByLoop,
+    OffLoop,
+    loop_reads_here,
+)
 
 V = TypeVar("V")
 
@@ -117,8 +126,15 @@ class ReadConnections:
     is raised and counted like any other database error.
     """
 
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, *, loop_reads: bool = False) -> None:
         self.engine = engine
+        # each event loop's asynchronous connections, for calls running on a loop (loop_reads)
+        self.loops: LoopReadsByLoop | None = None
+        connect = driver_connect_args(engine) if loop_reads else None
+        if connect is not None:
+            pool_size = getattr(engine.pool, "size", lambda: 5)()
+            connect = {"application_name": LOOP_READS_NAME, **connect, "autocommit": True}
+            self.loops = LoopReadsByLoop(self, connect, pool_size)
         self._local = threading.local()
         self._opened: list[Any] = []
         self._lock = threading.Lock()
@@ -140,6 +156,12 @@ class ReadConnections:
         self.engine.dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
 
     def run(self, sql: str, args: Any) -> Sequence[Sequence[Any]]:
+        on_loop = loop_reads_here()
+        if on_loop is not None:  # a call running on the event loop: its connections, no thread
+            if on_loop.owner is not self:  # another database's call: a thread's business
+                raise OffLoop
+            found: Sequence[Sequence[Any]] = await_only(on_loop.rows(sql, args))
+            return found
         if not self.direct:
             return self._run_pooled(sql, args)
         conn = getattr(self._local, "conn", None)
@@ -207,3 +229,5 @@ class ReadConnections:
         self._local = threading.local()
         if self._pool is not None:
             self._pool.dispose()
+        if self.loops is not None:
+            self.loops.close_all()

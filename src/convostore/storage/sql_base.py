@@ -25,6 +25,7 @@ from convostore.cursors import Cursor, decode_cursor, encode_cursor
 from convostore.models import MemoryQuery, Page, SessionQuery
 from convostore.storage.engine import WRITE_OPTION
 from convostore.storage.group_commit import GroupCommit
+from convostore.storage.loop_reads import LoopReads, refuse_on_loop
 from convostore.storage.migrate import upgrade
 from convostore.storage.prepared import PreparedCache, ReadConnections
 
@@ -55,8 +56,12 @@ class PageRequest:
 
 
 class SqlBase:
-    def __init__(self, engine: sa.Engine, *, listing_cache_bytes: int = 0) -> None:
+    def __init__(
+        self, engine: sa.Engine, *, listing_cache_bytes: int = 0, loop_reads: bool = True
+    ) -> None:
         self.engine = engine
+        # PostgreSQL reads may run on the event loop with an asynchronous driver (loop_reads)
+        self.loop_reads_enabled = loop_reads
         # how much memory list pages may keep their mapped rows in (see row_memo)
         self.listing_cache_bytes = listing_cache_bytes
         self.dialect = engine.dialect.name
@@ -72,6 +77,7 @@ class SqlBase:
         return upgrade(self.engine)
 
     def ping(self) -> bool:
+        refuse_on_loop()
         try:
             with self.engine.connect() as conn:
                 conn.execute(sa.text("SELECT 1"))
@@ -91,6 +97,7 @@ class SqlBase:
 
     @contextmanager
     def read(self) -> Iterator[sa.Connection]:
+        refuse_on_loop()  # a synchronous read would block the loop: a thread does it instead
         with self.engine.connect() as conn, conn.begin():
             yield conn
 
@@ -100,7 +107,19 @@ class SqlBase:
 
     @functools.cached_property
     def _readers(self) -> ReadConnections:
-        return ReadConnections(self.engine)
+        return ReadConnections(self.engine, loop_reads=self.loop_reads_enabled)
+
+    def loop_reads(self) -> LoopReads | None:
+        """This event loop's asynchronous connections for reads run on it (`loop_reads`), or
+        None when reads go to threads (SQLite, reads on the loop turned off)."""
+        loops = self._readers.loops
+        return loops.here() if loops is not None else None
+
+    def close_loop_reads(self) -> None:
+        """Close this event loop's asynchronous connections (the app on this loop stops)."""
+        loops = self.__dict__["_readers"].loops if "_readers" in self.__dict__ else None
+        if loops is not None:
+            loops.close_here()
 
     def fetch(
         self, key: Hashable, build: Callable[[], sa.Select[Any]], params: Mapping[str, Any]
@@ -137,6 +156,7 @@ class SqlBase:
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
+        refuse_on_loop()
         if self._group_commit is not None:
             with self._group_commit.write() as conn:
                 yield conn
