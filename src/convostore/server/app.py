@@ -7,6 +7,7 @@ per-surface renderers of `server.errors`.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -66,6 +67,24 @@ def build_context(settings: Settings, store: Store | None = None) -> AppContext:
     )
 
 
+_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """Once per process, when the first app starts: collect, then move everything start-up made
+    (modules, schemas, routes, the stores) out of the garbage collector's sight (`gc.freeze`).
+
+    A full collection walks every tracked object; with start-up's ~1M objects in view it paused
+    the server long enough to show in the tail: PostgreSQL list pages under load had a p99 of
+    15-60 ms, 9 ms with start-up frozen (about the same as with the collector off).
+    """
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 class ConvostoreApp(FastAPI):
     """FastAPI with convostore's layers (request ids, metrics, headers, CORS) outside its own
     stack, and `LeanDispatch` in front of that stack for the GETs of lean routes."""
@@ -99,6 +118,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = build_context(settings, store)
         app.state.ctx = ctx
+        freeze_startup_objects()
         stop_watching = watch_databases(app, ctx.stores)
         if isinstance(app, ConvostoreApp):
             app.otel_configured = app._native_telemetry.enabled()

@@ -156,14 +156,14 @@ class ReadConnections:
         self.engine.dialect.set_isolation_level(dbapi_connection, "AUTOCOMMIT")
 
     def run(self, sql: str, args: Any) -> Sequence[Sequence[Any]]:
+        if not self.direct:
+            return self._run_pooled(sql, args)
         on_loop = loop_reads_here()
         if on_loop is not None:  # a call running on the event loop: its connections, no thread
             if on_loop.owner is not self:  # another database's call: a thread's business
                 raise OffLoop
             found: Sequence[Sequence[Any]] = await_only(on_loop.rows(sql, args))
             return found
-        if not self.direct:
-            return self._run_pooled(sql, args)
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = self._open()
