@@ -103,7 +103,8 @@ class SessionService:
         self.store = store
         self.limits = limits or Limits()
         self._generation: defaultdict[str, int] = defaultdict(int)
-        self._derived: dict[tuple[Any, ...], tuple[float, Any]] = {}
+        # key -> (when computed, value, whether a caller is computing it again)
+        self._derived: dict[tuple[Any, ...], tuple[float, Any, bool]] = {}
 
     def _changed(self, tenant_id: str) -> None:
         """Sessions of this tenant changed: cached totals no longer apply."""
@@ -119,17 +120,28 @@ class SessionService:
         """A value computed over many sessions (a total, the component list), cached briefly.
 
         Cached per tenant and `key` for COUNT_CACHE_S seconds, and dropped at once by any write to
-        the tenant's sessions through this service.
+        the tenant's sessions through this service. When it expires, one caller computes it again
+        while the others keep the expired value meanwhile: a count over a million sessions,
+        computed by every concurrent request at once, took the tail of Agno's list on
+        PostgreSQL from ~100 ms to ~850 ms.
         """
         full_key = (tenant_id, self._generation[tenant_id], key)
         now = time.monotonic()
         cached = self._derived.get(full_key)
-        if cached is not None and now - cached[0] < COUNT_CACHE_S:
-            return cast(T, cached[1])
-        value = compute()
+        if cached is not None:
+            computed_at, known, refreshing = cached
+            if refreshing or now - computed_at < COUNT_CACHE_S:
+                return cast(T, known)
+            self._derived[full_key] = (computed_at, known, True)
+        try:
+            value = compute()
+        except BaseException:
+            if cached is not None:  # the next caller tries again
+                self._derived[full_key] = (cached[0], cached[1], False)
+            raise
         if len(self._derived) >= _COUNT_CACHE_MAX:
             self._derived.clear()
-        self._derived[full_key] = (now, value)
+        self._derived[full_key] = (now, value, False)
         return value
 
     # --- scoping helpers ----------------------------------------------------------------------
