@@ -265,18 +265,8 @@ def message_from_columns(row: Sequence[Any]) -> Message:
     tool_calls, metrics, from_history, extra, created = row[8:]
     # JSON columns: text from SQLite, decoded from PostgreSQL; NULL, or a JSON `null` written by
     # the ORM, when empty (`_decoded`, inline: four per message)
-    if thinkings:
-        if thinkings.__class__ is str:
-            thinkings = orjson.loads(thinkings)
-        thinkings = [_thinking(t) for t in thinkings] if thinkings else []
-    else:
-        thinkings = []
-    if refs:
-        if refs.__class__ is str:
-            refs = orjson.loads(refs)
-        refs = [_ref(r) for r in refs] if refs else []
-    else:
-        refs = []
+    thinkings = _values_of(thinkings, _thinking)
+    refs = _values_of(refs, _ref)
     if tool_calls.__class__ is str:
         tool_calls = orjson.loads(tool_calls)
     if metrics.__class__ is str:
@@ -300,6 +290,15 @@ def message_from_columns(row: Sequence[Any]) -> Message:
             "created_at": from_micros(created),
         },
     )
+
+
+def _values_of(column: Any, build: Callable[[Any], V]) -> list[V]:
+    """The values of a JSON array column (text or decoded; NULL or JSON `null` when empty)."""
+    if not column:
+        return []
+    if column.__class__ is str:
+        column = orjson.loads(column)
+    return [build(item) for item in column] if column else []
 
 
 _session = _whole(Session)
