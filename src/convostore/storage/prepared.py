@@ -123,16 +123,18 @@ class ReadConnections:
     statement that fails on these connections drops the connection (and, on PostgreSQL, the
     reads' idle ones: a restarted server leaves them all stale) and runs once more through
     SQLAlchemy on the engine's own pinged pool, so a passing fault is recovered and a lasting one
-    is raised and counted like any other database error.
+    is raised and counted like any other database error. A call running on the event loop
+    (`storage.loop_reads`) sends its statements on that loop's asynchronous connections instead.
     """
 
     def __init__(self, engine: sa.Engine, *, loop_reads: bool = False) -> None:
         self.engine = engine
         # each event loop's asynchronous connections, for calls running on a loop (loop_reads)
         self.loops: LoopReadsByLoop | None = None
+        # as many connections as the engine's pool holds (5 for a pool without a size)
+        pool_size: int = getattr(engine.pool, "size", lambda: 5)()
         connect = driver_connect_args(engine) if loop_reads else None
         if connect is not None:
-            pool_size = getattr(engine.pool, "size", lambda: 5)()
             connect = {"application_name": LOOP_READS_NAME, **connect, "autocommit": True}
             self.loops = LoopReadsByLoop(self, connect, pool_size)
         self._local = threading.local()
@@ -146,8 +148,7 @@ class ReadConnections:
             # no public switch for this; were it renamed, reads would only ping again (slower)
             self._pool._pre_ping = False
             sa.event.listen(self._pool, "connect", self._on_connect)
-            # as many as the engine's pool holds (5 for a pool without a size)
-            self._keep = getattr(engine.pool, "size", lambda: 5)()
+            self._keep = pool_size
         # Reads on the driver's own connections are unseen by SQLAlchemy's engine events; the
         # benchmark's SQL capture turns this off to record them.
         self.direct = True

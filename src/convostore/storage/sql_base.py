@@ -13,7 +13,7 @@ and offset lists, `select_where` for the rest, with filters named by the values 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -66,7 +66,8 @@ class SqlBase:
         self.listing_cache_bytes = listing_cache_bytes
         self.dialect = engine.dialect.name
         # An embedded SQLite read takes tens of microseconds: cheaper to run on the event loop than
-        # to hand to a worker thread. Network databases are read from worker threads.
+        # to hand to a worker thread. Network databases are read from the event loop with an
+        # asynchronous driver (loop_reads) or from worker threads (server.dispatch).
         self.inline_reads = self.dialect == "sqlite"
         # SQLite has one writer: its writes queue up and share commits (see group_commit.py).
         self._group_commit = GroupCommit(engine) if self.dialect == "sqlite" else None
@@ -120,12 +121,6 @@ class SqlBase:
         loops = self.__dict__["_readers"].loops if "_readers" in self.__dict__ else None
         if loops is not None:
             loops.close_here()
-
-    def fetch(
-        self, key: Hashable, build: Callable[[], sa.Select[Any]], params: Mapping[str, Any]
-    ) -> list[dict[str, Any]]:
-        """Rows of the prepared statement `key` (built by `build` on first use) for `params`."""
-        return self.prepared.get(key, build).rows(self._readers.run, params)
 
     def select_where(
         self,
