@@ -20,6 +20,7 @@ import orjson
 
 from convostore.ids import EPOCH_MS
 from convostore.models import EvidenceItem, EvidenceRef, EvidenceSource, Thinking
+from convostore.rules import folded
 
 TENANT = "default"
 BASE_US = 1_735_689_600_000_000  # 2025-01-01T00:00:00Z
@@ -31,7 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "sessions": (
         "tenant_id", "id", "user_id", "type", "component_id", "title", "summary", "state",
         "metadata", "component_data", "extra", "metrics", "message_count", "run_count",
-        "last_seq", "created_at", "updated_at", "last_message_at",
+        "last_seq", "created_at", "updated_at", "last_message_at", "title_folded",
     ),
     "runs": (
         "tenant_id", "session_id", "id", "run_index", "parent_run_id", "component_id", "user_id",
@@ -266,5 +267,5 @@ def _session(spec: Spec, p: Pools, i: int, out: Batch) -> None:
     count = spec.turns * 2
     out.sessions.append(
         (TENANT, sid, user, kind, agent, title, None, None, None, p.component_data[agent], None,
-         _dump(totals), count, spec.turns, count, created, last, last)
+         _dump(totals), count, spec.turns, count, created, last, last, folded(title))
     )  # fmt: skip

@@ -98,6 +98,25 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(params=BACKENDS)
+def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL for each backend with nothing in it, not even a schema (migration tests)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    request.getfixturevalue("postgres_url")  # skips, or fails, when PostgreSQL is unreachable
+    admin = sa.create_engine(sa.make_url(_pg_admin_url()), isolation_level="AUTOCOMMIT")
+    name = f"convostore_blank_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def store(database_url: str) -> Iterator[SqlStore]:
     opened = open_store(database_url)

@@ -55,6 +55,13 @@ def derive_title(messages: Iterable[NewMessage], max_chars: int) -> str:
     return ""
 
 
+def folded(text: str) -> str:
+    """The caseless form of a text that searches compare: Unicode case folding, the same on
+    every backend (SQLite's own `lower()` folds ASCII only), so "STRASSE" finds "Straße" and
+    "élan" finds "ÉLAN". A title is stored beside its folded form, and a search folds its words."""
+    return text.casefold()
+
+
 def request_hash(payload: object) -> str:
     """A stable digest of a request, so a reused Idempotency-Key with other content is caught."""
     raw = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)

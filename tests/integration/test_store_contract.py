@@ -319,6 +319,31 @@ def test_lists_follow_every_change_to_a_listed_session(store: SqlStore) -> None:
     assert set(listed(brief)) == set(listed(whole)) == {"imp0", "imp1"}
 
 
+def test_title_search_is_caseless_beyond_ascii_whoever_wrote_the_title(store: SqlStore) -> None:
+    """Titles given at creation, by a patch, derived from the first message and imported are
+    all found by any case of their words, accented letters and ß included (SQLite's own
+    `lower()` folds ASCII only); LIKE's metacharacters stay literal."""
+    store.create_session(T, NewSession(title="ÉTUDE of the Straße"), session_id="created")
+    store.create_session(T, NewSession(title="old"), session_id="patched")
+    store.update_session(T, "patched", {"title": "Überblick 100%_done"})
+    store.append(T, AppendRequest("derived", [_user("Ärger IM Büro?")], create=NewSession()))
+    bundle = _bundle(0, datetime(2025, 1, 1, tzinfo=UTC))
+    bundle.session.title = "ΣΊΣΥΦΟΣ and Ørsted"
+    store.import_sessions(T, [bundle])
+
+    def found(q: str) -> set[str]:
+        return {s.id for s in store.list_sessions(T, SessionQuery(q=q, brief=True)).items}
+
+    assert found("étude") == found("strasse") == found("STRASSE") == {"created"}
+    assert found("überblick") == found("100%_D") == {"patched"}
+    assert found("100%x") == found("100_") == found("old") == set()
+    assert found("ärger im büro") == {"derived"}
+    assert found("σίσυφος") == found("ørsted") == {"imp0"}
+    assert found("E") == {"created", "patched", "derived", "imp0"}
+    count = store.list_sessions(T, SessionQuery(q="büro", include_total=True))
+    assert count.total == 1
+
+
 def test_a_store_without_a_listing_cache_maps_every_row(database_url: str) -> None:
     opened = open_store(database_url, listing_cache_mb=0)
     try:

@@ -21,7 +21,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK_ID = 7_405_117_331  # an arbitrary constant naming "convostore migrations"
 
 
-def _config(connection: sa.Connection | None = None) -> Config:
+def alembic_config(connection: sa.Connection | None = None) -> Config:
+    """Alembic's configuration for the shipped migrations, run on `connection` when given."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
@@ -30,7 +31,7 @@ def _config(connection: sa.Connection | None = None) -> Config:
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
 
@@ -49,7 +50,7 @@ def upgrade(engine: sa.Engine) -> str:
         else:  # SQLite: take the write lock first, so two starting processes migrate in turn
             conn.execution_options(**{WRITE_OPTION: True})
         try:
-            command.upgrade(_config(conn), "head")
+            command.upgrade(alembic_config(conn), "head")
             conn.commit()
         finally:
             if conn.dialect.name == "postgresql":

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from convostore.errors import Conflict, NotFound
 from convostore.ids import as_utc, new_id, to_micros, utcnow
 from convostore.models import Message, MessageQuery, NewMessage, Page, Run, RunQuery
-from convostore.rules import add_metrics, derive_title, sum_metrics
+from convostore.rules import add_metrics, derive_title, folded, sum_metrics
 from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim
 from convostore.storage.prepared_writes import Writer, WriteStatements
 from convostore.storage.rows import (
@@ -180,6 +180,7 @@ class ConversationPart(SqlBase):
             "last_seq": row["last_seq"] + len(stored),
             "run_count": row["run_count"] + (1 if run is not None else 0),
             "title": title,
+            "title_folded": folded(title),
             "metrics": metrics or None,
             "updated_at": max(now_us, row["updated_at"]),
             "last_message_at": now_us if stored else row["last_message_at"],
@@ -375,6 +376,7 @@ _DERIVED = (
     "last_seq",
     "run_count",
     "title",
+    "title_folded",
     "metrics",
     "updated_at",
     "last_message_at",

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from convostore.errors import Conflict
 from convostore.ids import to_micros, utcnow
 from convostore.models import NewSession, Page, Session, SessionQuery, UserErasure
+from convostore.rules import folded
 from convostore.storage.base import SessionBundle
 from convostore.storage.row_memo import remembered
 from convostore.storage.rows import (
@@ -69,6 +70,7 @@ def session_row(tenant_id: str, session: Session) -> dict[str, Any]:
         "type": session.type,
         "component_id": session.component_id,
         "title": session.title,
+        "title_folded": folded(session.title),
         "summary": summary_to_json(session.summary),
         "state": session.state,
         "metadata": session.metadata,
@@ -93,6 +95,7 @@ def new_session_row(tenant_id: str, new: NewSession, session_id: str) -> dict[st
         "type": new.type,
         "component_id": new.component_id,
         "title": new.title or "",
+        "title_folded": folded(new.title or ""),
         "summary": summary_to_json(new.summary),
         "state": new.state,
         "metadata": new.metadata,
@@ -119,7 +122,9 @@ SESSION_FILTERS: Filters = {
     "created_before": lambda v: sessions.c.created_at < v,
     "updated_after": lambda v: sessions.c.updated_at >= v,
     "updated_before": lambda v: sessions.c.updated_at < v,
-    "q": lambda v: sessions.c.title.ilike(v, escape="\\"),
+    # a case-sensitive LIKE of folded texts: caseless on every backend, and on PostgreSQL a
+    # third of ILIKE's cost per row (a search scans rows until it has a page)
+    "q": lambda v: sessions.c.title_folded.like(v, escape="\\"),
 }
 _TIME_FILTERS = ("created_after", "created_before", "updated_after", "updated_before")
 
@@ -136,7 +141,7 @@ def _filter_values(tenant_id: str, query: SessionQuery) -> dict[str, Any]:
         if bound is not None:
             values[name] = to_micros(bound)
     if query.q:
-        values["q"] = like_pattern(query.q)
+        values["q"] = like_pattern(folded(query.q))
     return values
 
 
@@ -177,6 +182,8 @@ class SessionsPart(SqlBase):
         values = dict(fields)
         if "summary" in values:
             values["summary"] = summary_to_json(values["summary"])
+        if "title" in values:
+            values["title_folded"] = folded(values["title"])
         values["updated_at"] = to_micros(utcnow())
         where = _scoped(sa.select(sessions).where(_key(tenant_id, session_id)), scope_user)
         with self.write() as conn:
