@@ -88,6 +88,9 @@ def ensure_dataset(
         saved = json.loads(marker.read_text())
         if saved.get("spec") == spec.key() and _session_count(url) >= spec.sessions:
             log(f"reusing {backend} {size_label(spec.sessions)} ({saved['seconds']:.1f}s to seed)")
+            # one seeded before a schema change is brought up to date here, not by the server
+            # under test at start-up (folding 1M titles takes longer than its health check waits)
+            open_store(url).close()
             return Dataset(backend, spec, url, saved["seconds"], True, saved["rows"])
         marker.unlink()
     log(f"seeding {backend} {size_label(spec.sessions)} ...")
