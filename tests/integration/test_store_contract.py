@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from convostore.errors import Conflict, NotFound
 from convostore.ids import utcnow
@@ -342,6 +343,28 @@ def test_title_search_is_caseless_beyond_ascii_whoever_wrote_the_title(store: Sq
     assert found("E") == {"created", "patched", "derived", "imp0"}
     count = store.list_sessions(T, SessionQuery(q="büro", include_total=True))
     assert count.total == 1
+
+
+def test_title_search_finds_titles_written_without_their_folded_form(store: SqlStore) -> None:
+    """A process older than migration 0002, still running during a rolling upgrade, writes
+    sessions without `title_folded` (its default, empty): searches still find them."""
+    store.create_session(T, NewSession(title="Quarterly Review"), session_id="new")
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sessions (tenant_id, id, user_id, type, title, message_count,"
+                " run_count, last_seq, created_at, updated_at)"
+                " VALUES (:t, 'old', 'u', 'agent', 'Annual REVIEW', 0, 0, 0, 1, 1)"
+            ),
+            {"t": T},
+        )
+
+    def found(q: str) -> set[str]:
+        return {s.id for s in store.list_sessions(T, SessionQuery(q=q, brief=True)).items}
+
+    assert found("review") == {"new", "old"}
+    assert found("annual") == {"old"} and found("quarterly") == {"new"}
+    assert found("REVIEWS") == set()
 
 
 def test_a_store_without_a_listing_cache_maps_every_row(database_url: str) -> None:

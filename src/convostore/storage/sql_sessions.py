@@ -111,6 +111,18 @@ def new_session_row(tenant_id: str, new: NewSession, session_id: str) -> dict[st
     }
 
 
+def _title_matches(pattern: Any) -> sa.ColumnElement[bool]:
+    """A folded LIKE pattern against a session's folded title: a case-sensitive LIKE of folded
+    texts is caseless on every backend, and on PostgreSQL a third of ILIKE's cost per row (a
+    search scans rows until it has a page). A title written without its folded form (by a
+    process older than migration 0002, during a rolling upgrade) is compared by `lower()`, as
+    before. One LIKE per row either way: an OR of two LIKEs tripled PostgreSQL's cost per row
+    with a bound pattern (measured: 1.06 against 0.29 ms per page; this form 0.28)."""
+    folded_title = sessions.c.title_folded
+    compared = sa.case((folded_title == "", sa.func.lower(sessions.c.title)), else_=folded_title)
+    return compared.like(pattern, escape="\\")
+
+
 # Every filter a session query may apply, by the name of the value it compares with.
 SESSION_FILTERS: Filters = {
     "tenant_id": lambda v: sessions.c.tenant_id == v,
@@ -122,10 +134,10 @@ SESSION_FILTERS: Filters = {
     "created_before": lambda v: sessions.c.created_at < v,
     "updated_after": lambda v: sessions.c.updated_at >= v,
     "updated_before": lambda v: sessions.c.updated_at < v,
-    # a case-sensitive LIKE of folded texts: caseless on every backend, and on PostgreSQL a
-    # third of ILIKE's cost per row (a search scans rows until it has a page)
-    "q": lambda v: sessions.c.title_folded.like(v, escape="\\"),
+    "q": _title_matches,
 }
+
+
 _TIME_FILTERS = ("created_after", "created_before", "updated_after", "updated_before")
 
 
