@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -65,17 +66,25 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("CONVOSTORE_TEST_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL is required but unreachable: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc.__class__.__name__}")
-    name = f"convostore_test_{os.getpid()}_{secrets.token_hex(3)}"
+    try:
+        with _scratch_database(admin, "convostore_test") as url:
+            open_store(url).close()  # migrate once
+            yield url
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def _scratch_database(admin: sa.Engine, prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database named after `prefix`, dropped when done with."""
+    name = f"{prefix}_{os.getpid()}_{secrets.token_hex(3)}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
     try:
-        open_store(url).close()  # migrate once
-        yield url
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _truncate(store: SqlStore) -> None:
@@ -106,14 +115,10 @@ def blank_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
         return
     request.getfixturevalue("postgres_url")  # skips, or fails, when PostgreSQL is unreachable
     admin = sa.create_engine(sa.make_url(_pg_admin_url()), isolation_level="AUTOCOMMIT")
-    name = f"convostore_blank_{os.getpid()}_{secrets.token_hex(3)}"
     try:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-        yield admin.url.set(database=name).render_as_string(hide_password=False)
+        with _scratch_database(admin, "convostore_blank") as url:
+            yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 
