@@ -136,8 +136,6 @@ SESSION_FILTERS: Filters = {
     "updated_before": lambda v: sessions.c.updated_at < v,
     "q": _title_matches,
 }
-
-
 _TIME_FILTERS = ("created_after", "created_before", "updated_after", "updated_before")
 
 
