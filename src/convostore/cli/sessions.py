@@ -67,7 +67,7 @@ def _list_options(func: F) -> F:
 
 @sessions_group.command("list")
 @_list_options
-@click.option("--q", help="Case-insensitive title search.")
+@click.option("--q", help="Title search: a substring, caseless (Unicode case folding).")
 @handles_errors
 def list_sessions(**options: Any) -> None:
     """List sessions, most recently updated first."""

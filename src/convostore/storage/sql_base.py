@@ -307,6 +307,6 @@ def as_text(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
 
 
 def like_pattern(text: str) -> str:
-    """A case-insensitive substring pattern with LIKE metacharacters escaped (escape char `\\`)."""
+    """A substring pattern for LIKE or ILIKE, its metacharacters escaped (escape char `\\`)."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

@@ -63,7 +63,9 @@ class ListSessionsParams(BaseModel):
     created_before: datetime | None = None
     updated_after: datetime | None = None
     updated_before: datetime | None = None
-    q: str | None = Field(None, description="case-insensitive title substring")
+    q: str | None = Field(
+        None, description="title substring, caseless (Unicode case folding: strasse finds Straße)"
+    )
     sort: SortField = "updated_at"
     order: SortOrder = "desc"
     limit: int = Field(20, ge=1, le=200)
