@@ -395,6 +395,7 @@ class SessionService:
             query,
             scope_user=principal.user_id,
             session_read=session_read,
+            max_bytes=self.limits.max_page_bytes,
         )
         if page is None:
             raise NotFound(f"session {session_id!r} not found", param="session_id")
@@ -424,6 +425,36 @@ class SessionService:
         if found is None:
             raise NotFound(f"session {session_id!r} not found", param="session_id")
         return found
+
+    def run_page(
+        self,
+        principal: Principal,
+        session_id: str,
+        query: RunQuery,
+        *,
+        after: Run | None = None,
+        session: Session | None = None,
+    ) -> Page[Run]:
+        """The runs of `list_runs` after `after`, a page at a time (up to a page's size and byte
+        budget), for answers that stream them. Given the `session` this caller has just read, the
+        store is not asked again whether it exists."""
+        if session is not None:
+            _require_in_scope(principal, session)
+        check_ref(session_id, "session_id")
+        check_ref(query.statuses, "status")
+        page = self.store.run_page(
+            principal.tenant_id,
+            session_id,
+            query,
+            after=after,
+            limit=self.limits.max_page_size,
+            max_bytes=self.limits.max_page_bytes,
+            scope_user=principal.user_id,
+            session_read=session is not None,
+        )
+        if page is None:
+            raise NotFound(f"session {session_id!r} not found", param="session_id")
+        return page
 
     def get_run(self, principal: Principal, session_id: str, run_id: str) -> Run:
         check_ref(session_id, "session_id")

@@ -124,8 +124,10 @@ class Store(Protocol):
 
     # messages and runs
     def append(self, tenant_id: str, request: AppendRequest) -> Appended: ...
-    # `list_messages` and `list_runs` answer None for a session that is not there (in scope);
-    # `session_read=True` says the caller has just read it in scope, so that is not asked again
+    # `list_messages`, `list_runs` and `run_page` answer None for a session that is not there
+    # (in scope); `session_read=True` says the caller has just read it in scope, so that is not
+    # asked again. A page given `max_bytes` ends early once its text and JSON reach that many
+    # bytes (after one item at least; `page_budget`), with `has_more` true.
     def list_messages(
         self,
         tenant_id: str,
@@ -134,6 +136,7 @@ class Store(Protocol):
         *,
         scope_user: str | None = None,
         session_read: bool = False,
+        max_bytes: int | None = None,
     ) -> Page[Message] | None: ...
     def list_runs(
         self,
@@ -144,6 +147,18 @@ class Store(Protocol):
         scope_user: str | None = None,
         session_read: bool = False,
     ) -> list[Run] | None: ...
+    def run_page(
+        self,
+        tenant_id: str,
+        session_id: str,
+        query: RunQuery,
+        *,
+        after: Run | None = None,
+        limit: int,
+        max_bytes: int | None = None,
+        scope_user: str | None = None,
+        session_read: bool = False,
+    ) -> Page[Run] | None: ...
     def get_run(
         self,
         tenant_id: str,

@@ -27,6 +27,7 @@ from convostore.storage.engine import WRITE_OPTION
 from convostore.storage.group_commit import GroupCommit
 from convostore.storage.loop_reads import LoopReads, refuse_on_loop
 from convostore.storage.migrate import upgrade
+from convostore.storage.page_budget import budgeted_select, within_budget
 from convostore.storage.prepared import PreparedCache, ReadConnections
 
 T = TypeVar("T")
@@ -148,6 +149,37 @@ class SqlBase:
         if raw:
             return prepared.raw(self._readers.run, params)
         return prepared.rows(self._readers.run, params)
+
+    def select_budgeted(
+        self,
+        name: str,
+        columns: Sequence[sa.ColumnElement[Any]],
+        filters: Filters,
+        values: Mapping[str, Any],
+        *,
+        large: Sequence[str],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int,
+        max_bytes: int,
+    ) -> tuple[list[Sequence[Any]], bool]:
+        """A page of `columns` (JSON as text) where every filter named in `values` holds,
+        ordered by `order_by`, cut at `limit` rows or after the row that takes its `large`
+        columns to `max_bytes` (`page_budget`); and whether rows followed it. Rows as the driver
+        gives them, each ending with its size. Prepared once per shape of `name`."""
+        params, shape = _flatten(values)
+        params["limit"] = limit + 1
+        if self.dialect == "postgresql":
+            params["max_bytes"] = max_bytes
+
+        def build() -> sa.Select[Any]:
+            where = _conditions(filters, shape)
+            return budgeted_select(
+                self.dialect, columns, large=large, where=where, order_by=order_by
+            )
+
+        prepared = self.prepared.get(("budgeted", name, shape), build)
+        take = functools.partial(within_budget, limit=limit, max_bytes=max_bytes)
+        return prepared.scan(self._readers.scan, params, take)
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
