@@ -170,7 +170,12 @@ class Store(Protocol):
 
     # evidence
     def find_evidence(
-        self, tenant_id: str, query: EvidenceQuery, *, scope_user: str | None = None
+        self,
+        tenant_id: str,
+        query: EvidenceQuery,
+        *,
+        scope_user: str | None = None,
+        max_bytes: int | None = None,
     ) -> Page[EvidenceHit]: ...
 
     # memories
@@ -184,7 +189,10 @@ class Store(Protocol):
     def delete_memories(
         self, tenant_id: str, memory_ids: list[str], *, scope_user: str | None = None
     ) -> int: ...
-    def list_memories(self, tenant_id: str, query: MemoryQuery) -> Page[Memory]: ...
+    # `max_bytes` cuts a keyset page (no offset, no total) as it cuts a page of messages
+    def list_memories(
+        self, tenant_id: str, query: MemoryQuery, *, max_bytes: int | None = None
+    ) -> Page[Memory]: ...
     def memory_topics(self, tenant_id: str, *, user_id: str | None = None) -> list[str]: ...
     def user_memory_stats(
         self, tenant_id: str, *, user_id: str | None, limit: int, offset: int

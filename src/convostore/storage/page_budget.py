@@ -13,11 +13,10 @@ itself sums the sizes in page order (a window over the limited rows, which holds
 pointers) and leaves out the large columns of the rows past the budget: they come back as NULL.
 
 Sizes come from the database without decoding anything. Every budgeted row ends with its size
-(`SIZE`): on SQLite the length of each text and JSON text (`length`, in characters); on
-PostgreSQL the bytes of each text (`octet_length`, read from the TOAST header) and of each JSON
-value as stored (`pg_column_size`), except that a compressed JSON value is measured as its text,
-which PostgreSQL writes out to count: compression can fold a megabyte of repetitive JSON into a
-few kilobytes.
+(`SIZE`), in bytes: on SQLite those of each text and JSON text; on PostgreSQL those of each text
+(`octet_length`, read from the TOAST header) and of each JSON value as stored (`pg_column_size`),
+except that a compressed JSON value is measured as its text, which PostgreSQL writes out to
+count: compression can fold a megabyte of repetitive JSON into a few kilobytes.
 """
 
 from __future__ import annotations
@@ -53,8 +52,8 @@ def size_of(dialect: str, columns: Iterable[sa.ColumnElement[Any]]) -> sa.Column
     total: sa.ColumnElement[int] | None = None
     for column in columns:
         part: sa.ColumnElement[Any]
-        if dialect != "postgresql":
-            part = sa.func.length(column)
+        if dialect != "postgresql":  # a text's bytes, without counting its characters
+            part = sa.func.length(sa.cast(column, sa.LargeBinary))
         elif isinstance(column.type, sa.JSON):
             part = sa.case(
                 (sa.func.pg_column_compression(column).is_(None), sa.func.pg_column_size(column)),

@@ -73,8 +73,11 @@ class Prepared:
 
     def rows(self, run: Run, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Rows as dicts by column key, JSON columns decoded."""
+        return self.decoded(run(self.sql, self.arguments(params)))
+
+    def decoded(self, found: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+        """The driver's rows of this statement as dicts by column key, JSON columns decoded."""
         columns = self.columns
-        found = run(self.sql, self.arguments(params))
         rows = [dict(zip(columns, row, strict=True)) for row in found]
         for name in self.json_columns:
             for row in rows:
