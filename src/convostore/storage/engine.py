@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from convostore.errors import Unavailable
+from convostore.storage import loop_deadline
 
 WRITE_OPTION = "convostore_write"
 
@@ -85,6 +86,8 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any], synchronous: str) -> sa.Eng
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # a read running on the event loop is interrupted once its deadline passes
+        dbapi_conn.set_progress_handler(loop_deadline.on_progress, loop_deadline.PROGRESS_STEPS)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.util.concurrency import await_only
 
 from convostore.storage.engine import driver_connect_args
+from convostore.storage.loop_deadline import interrupted
 from convostore.storage.loop_reads import (
     LOOP_READS_NAME,
     LoopReadsByLoop,
@@ -173,6 +174,8 @@ class ReadConnections:
         try:
             rows: Sequence[Sequence[Any]] = self._local.cursor.execute(sql, args).fetchall()
         except self.engine.dialect.loaded_dbapi.Error:
+            if interrupted():  # its time on the event loop is up: the connection is fine
+                raise
             self._drop(conn)
             if self._pool is not None:
                 self._pool.dispose()
