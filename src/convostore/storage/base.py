@@ -120,7 +120,7 @@ class Store(Protocol):
         bundles: list[SessionBundle],
         *,
         on_conflict: Literal["skip", "replace"] = "skip",
-    ) -> int: ...
+    ) -> list[SessionBundle]: ...  # the bundles written
 
     # messages and runs
     def append(self, tenant_id: str, request: AppendRequest) -> Appended: ...
