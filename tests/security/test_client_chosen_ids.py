@@ -299,6 +299,11 @@ def test_run_and_message_ids_another_user_uses(
     assert taken.status_code == 409
     theirs = client.get(f"/v1/sessions/{his}/runs/{run_id}", headers=callers.bob).json()
     assert theirs["input"] == "his"
+    # ids bob uses first in his session stay free for alice in hers
+    first_run, first_message = _token("run"), _token("msg")
+    for who, session_id in ((callers.bob, his), (callers.alice, hers)):
+        run = {"id": first_run, "messages": [{"id": first_message, "role": "user"}]}
+        assert _record_run(client, who, session_id, run).status_code == 201
 
 
 # --- another tenant -----------------------------------------------------------------------------
