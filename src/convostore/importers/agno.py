@@ -285,9 +285,10 @@ def import_agno(
     for bundles in read_bundles(source, batch_size):
         report.sessions_seen += len(bundles)
         fresh = [b for b in bundles if store.get_session(tenant_id, b.session.id) is None]
-        report.sessions_imported += store.import_sessions(tenant_id, fresh, on_conflict="skip")
-        report.runs += sum(len(b.runs) for b in fresh)
-        report.messages += sum(len(b.messages) for b in fresh)
+        written = store.import_sessions(tenant_id, fresh, on_conflict="skip")
+        report.sessions_imported += len(written)
+        report.runs += sum(len(b.runs) for b in written)
+        report.messages += sum(len(b.messages) for b in written)
         if progress is not None:
             progress(len(bundles))
     for memory in read_memories(source):
