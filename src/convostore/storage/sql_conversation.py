@@ -8,8 +8,9 @@ is visible until all of it is.
 Keys are looked up only after the lock and the owner check: a caller who may not write to the
 session gets the same answer as for a missing one whatever keys exist, and retries of one key
 (which name one session) wait for each other on the lock, so the second finds the first's answer
-instead of writing again. Its
-statements are compiled once and run on the transaction's own connection (`prepared_writes`),
+instead of writing again.
+
+Its statements are compiled once and run on the transaction's own connection (`prepared_writes`),
 and the values it stores are built from the service's already validated input, not validated
 again: the append path is CPU-bound, and SQLAlchemy's and pydantic's per-call costs dominated it.
 """
