@@ -38,6 +38,8 @@ from psycopg import sql
 STARTUP_TIMEOUT_S = 30.0
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 VIDEO_ID = "VI606140356924534784"
+# how the server's connections for reads on the event loop name themselves to PostgreSQL
+LOOP_READS_NAME = "convostore-loop-reads"
 
 
 class SmokeFailure(Exception):
@@ -253,6 +255,20 @@ def scratch_postgres() -> Iterator[str | None]:
             admin.execute(drop.format(sql.Identifier(name)))
 
 
+def reads_ran_on_the_loop(database_url: str) -> None:
+    """The default configuration's PostgreSQL reads on the event loop are in effect: its
+    connections, named as the README says, are open (they are missing when the loop cannot run
+    them, e.g. without greenlet, and reads quietly take the slower read threads)."""
+    libpq = urlunsplit(urlsplit(database_url)._replace(scheme="postgresql"))
+    with psycopg.connect(libpq, autocommit=True, connect_timeout=5) as conn:
+        found = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s",
+            (LOOP_READS_NAME,),
+        ).fetchone()
+    check(found is not None and found[0] > 0, f"no {LOOP_READS_NAME} connections", found)
+
+
 def installed_from_this_venv() -> None:
     """The package must be a regular install in this virtualenv, not the checkout's sources."""
     import convostore
@@ -280,7 +296,8 @@ def main() -> int:
                 if postgres_url is not None:
                     with serving(postgres_url, workdir) as http:
                         exercise(http)
-                    print("ok  PostgreSQL")
+                        reads_ran_on_the_loop(postgres_url)
+                    print("ok  PostgreSQL (reads on the event loop)")
     except SmokeFailure as failure:
         print(f"SMOKE TEST FAILED: {failure}", file=sys.stderr)
         return 1
