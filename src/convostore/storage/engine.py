@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from convostore.errors import Unavailable
+from convostore.storage.stored_json import stored_json
 
 WRITE_OPTION = "convostore_write"
 
@@ -34,7 +35,7 @@ def make_engine(
     sqlite_synchronous: str = "FULL",
 ) -> sa.Engine:
     parsed = sa.make_url(url)
-    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": stored_json}
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, kwargs, sqlite_synchronous)
     if parsed.get_backend_name() == "postgresql":
