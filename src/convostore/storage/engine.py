@@ -23,6 +23,7 @@ from sqlalchemy import event
 
 from convostore.errors import Unavailable
 from convostore.storage import loop_deadline
+from convostore.storage.stored_json import stored_json
 
 WRITE_OPTION = "convostore_write"
 
@@ -41,7 +42,7 @@ def make_engine(
     parsed = sa.make_url(url)
     kwargs: dict[str, Any] = {
         "json_serializer": _json_dumps,
-        "json_deserializer": orjson.loads,
+        "json_deserializer": stored_json,
         "hide_parameters": True,
     }
     if parsed.get_backend_name() == "sqlite":

@@ -28,6 +28,7 @@ from convostore.storage.loop_reads import (
     OffLoop,
     loop_reads_here,
 )
+from convostore.storage.stored_json import stored_json
 
 V = TypeVar("V")
 
@@ -75,7 +76,10 @@ class Prepared:
             for row in rows:
                 value = row[name]
                 if value is not None:
-                    row[name] = orjson.loads(value)
+                    try:
+                        row[name] = orjson.loads(value)
+                    except orjson.JSONDecodeError:
+                        row[name] = stored_json(value)
         return rows
 
 
