@@ -9,8 +9,12 @@ as for any page.
 The rows left out are not read. SQLite hands a statement's rows over one at a time, and
 `within_budget` stops taking them after the first row it leaves out (which tells that more
 follow). PostgreSQL's driver receives a statement's whole result at once, so there the statement
-itself sums the sizes in page order (a window over the limited rows, which holds only TOAST
-pointers) and leaves out the large columns of the rows past the budget: they come back as NULL.
+leaves out the large columns it must not send: they come back as NULL. First (`exact=False`) those
+of every row larger than the budget's share of one row (`max_bytes / (limit + 1)`), which costs a
+size per row and nothing else, and sends every small page whole; when a row the page keeps was
+larger than that, the page is read again (`exact=True`) by a statement that sums the sizes in page
+order (a window over the limited rows, which holds only TOAST pointers) and leaves out the large
+columns of exactly the rows past the budget. `read_within_budget` does the choosing.
 
 Sizes come from the database without decoding anything. Every budgeted row ends with its size
 (`SIZE`), in bytes: on SQLite those of each text and JSON text; on PostgreSQL those of each text
@@ -21,7 +25,8 @@ count: compression can fold a megabyte of repetitive JSON into a few kilobytes.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+import functools
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -38,9 +43,9 @@ def within_budget(rows: Iterable[R], limit: int, max_bytes: int) -> tuple[list[R
     """The rows a page keeps (at most `limit`, and none after the one that reaches
     `max_bytes`), and whether a row followed them. Reads one row past the page at most."""
     kept: list[R] = []
-    total = 0
+    total = 0  # only the first row is kept at 0, whatever its size: `max_bytes` is at least 1
     for row in rows:
-        if len(kept) == limit or (kept and total >= max_bytes):
+        if total >= max_bytes or len(kept) == limit:
             return kept, True
         kept.append(row)
         total += row[-1]
@@ -67,6 +72,28 @@ def size_of(dialect: str, columns: Iterable[sa.ColumnElement[Any]]) -> sa.Column
     return total
 
 
+def read_within_budget(
+    dialect: str, read: Read[R], *, limit: int, max_bytes: int
+) -> tuple[list[R], bool]:
+    """A page cut by `limit` and `max_bytes` (as `within_budget` keeps it), and whether rows
+    follow it. `read(exact, binds, take)` runs the `budgeted_select` made with `exact` and the
+    given extra bind values, and returns what `take` makes of its rows as the driver hands
+    them over."""
+    take = functools.partial(within_budget, limit=limit, max_bytes=max_bytes)
+    if dialect != "postgresql":
+        return read(True, {}, take)
+    row_bytes = max(max_bytes // (limit + 1), 1)
+    rows, more = read(False, {"row_bytes": row_bytes}, take)
+    if all(row[-1] <= row_bytes for row in rows):
+        return rows, more  # nothing left out of the rows kept
+    return read(True, {"max_bytes": max_bytes}, take)
+
+
+Take = Callable[[Iterable[R]], tuple[list[R], bool]]
+# runs a budgeted select (exact or not) with extra bind values, handing its rows to a `Take`
+Read = Callable[[bool, dict[str, int], Take[R]], tuple[list[R], bool]]
+
+
 def budgeted_select(
     dialect: str,
     columns: Sequence[sa.ColumnElement[Any]],
@@ -75,13 +102,15 @@ def budgeted_select(
     where: Sequence[sa.ColumnElement[bool]],
     order_by: Sequence[tuple[str, bool]],
     as_text: bool = True,
+    exact: bool = True,
 ) -> sa.Select[Any]:
     """A page of `columns` (table columns or labelled expressions) ordered by `order_by`
-    (`(column key, descending)`), with bind parameters `limit` and, on PostgreSQL, `max_bytes`.
+    (`(column key, descending)`), with bind parameter `limit` and, on PostgreSQL, `max_bytes`
+    (`exact`) or `row_bytes` (not `exact`).
 
     Each row ends with its `SIZE`, that of its `large` columns. `as_text`: JSON columns are
-    selected as their text (`sql_base.as_text`). On PostgreSQL the `large` columns of the rows
-    past `max_bytes` are NULL, as `within_budget` leaves those rows out.
+    selected as their text (`sql_base.as_text`). On PostgreSQL the `large` columns are NULL in
+    the rows past `max_bytes` (`exact`), or in the rows larger than `row_bytes`.
     """
     by_key = {str(c.key): c for c in columns}
     size = size_of(dialect, [by_key[name] for name in large])
@@ -101,8 +130,11 @@ def budgeted_select(
         .limit(limit)
         .subquery("page")
     )
-    before = sa.func.sum(rows.c[SIZE]).over(order_by=ordering(rows.c)) - rows.c[SIZE]
-    kept = before < sa.bindparam("max_bytes", type_=sa.BigInteger)
+    if exact:
+        before = sa.func.sum(rows.c[SIZE]).over(order_by=ordering(rows.c)) - rows.c[SIZE]
+        kept = before < sa.bindparam("max_bytes", type_=sa.BigInteger)
+    else:
+        kept = rows.c[SIZE] <= sa.bindparam("row_bytes", type_=sa.BigInteger)
     selected = []
     for column in columns:
         name = str(column.key)

@@ -31,7 +31,6 @@ from convostore.storage.loop_reads import (
 from convostore.storage.stored_json import stored_json
 
 V = TypeVar("V")
-T = TypeVar("T")
 
 
 class Prepared:
@@ -68,9 +67,10 @@ class Prepared:
         SQLite (text) and decoded on PostgreSQL."""
         return run(self.sql, self.arguments(params))
 
-    def scan(self, scan: Scan[T], params: Mapping[str, Any], take: Take[T]) -> T:
+    def scan(self, scan: Scan, params: Mapping[str, Any], take: Take) -> Taken:
         """What `take` makes of the driver's rows (as `raw` gives them), handed over as the
-        database produces them: `take` may stop early, and on SQLite the rest is never read."""
+        database produces them: `take` may stop early (saying more rows followed), and on SQLite
+        the rest is never read."""
         return scan(self.sql, self.arguments(params), take)
 
     def rows(self, run: Run, params: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -93,8 +93,10 @@ class Prepared:
 
 
 Run = Callable[[str, Any], Sequence[Sequence[Any]]]
-Take = Callable[[Iterable[Sequence[Any]]], T]
-Scan = Callable[[str, Any, Take[T]], T]
+# rows kept from those handed over, and whether more followed them (`page_budget`)
+Taken = tuple[list[Any], bool]
+Take = Callable[[Iterable[Sequence[Any]]], Taken]
+Scan = Callable[[str, Any, Take], Taken]
 
 
 class BuiltOnce(Generic[V]):
@@ -197,27 +199,29 @@ class ReadConnections:
             return self._run_pooled(sql, args)
         return rows
 
-    def scan(self, sql: str, args: Any, take: Take[T]) -> T:
+    def scan(self, sql: str, args: Any, take: Take) -> Taken:
         """`take` of the statement's rows, handed over as they come. SQLite steps through them
-        on a cursor of this call's own, so whatever `take` leaves unread is never read (closing
-        the cursor ends the statement, and with it the read's snapshot); PostgreSQL's driver has
-        received them all already, and they are handed over from `run`."""
+        on this thread's cursor, so whatever `take` leaves unread is never read; when `take`
+        stopped before the end (it says more rows followed), the cursor is closed, which ends
+        the statement and with it the read's snapshot, and the thread gets a new one.
+        PostgreSQL's driver has received them all already: they are handed over from `run`."""
         conn = getattr(self._local, "conn", None) if self._pool is None and self.direct else None
         if conn is None and self._pool is None and self.direct:
             conn = self._open()
         if conn is None:
             return take(self.run(sql, args))
+        cursor = self._local.cursor
         try:
-            cursor = conn.driver_connection.cursor()
-            try:
-                return take(cursor.execute(sql, args))
-            finally:
-                with suppress(Exception):
-                    cursor.close()
+            taken = take(cursor.execute(sql, args))
         except self.engine.dialect.loaded_dbapi.Error:
             self._drop(conn)
             with self._autocommit.connect() as pooled:
                 return take(pooled.exec_driver_sql(sql, args))
+        if taken[1]:
+            with suppress(Exception):
+                cursor.close()
+            self._local.cursor = conn.driver_connection.cursor()
+        return taken
 
     def _run_checked_out(self, sql: str, args: Any) -> Sequence[Sequence[Any]]:
         assert self._pool is not None

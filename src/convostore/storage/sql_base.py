@@ -27,8 +27,8 @@ from convostore.storage.engine import WRITE_OPTION
 from convostore.storage.group_commit import GroupCommit
 from convostore.storage.loop_reads import LoopReads, greenlet_installed, refuse_on_loop
 from convostore.storage.migrate import upgrade
-from convostore.storage.page_budget import budgeted_select, within_budget
-from convostore.storage.prepared import PreparedCache, ReadConnections
+from convostore.storage.page_budget import budgeted_select, read_within_budget
+from convostore.storage.prepared import Prepared, PreparedCache, ReadConnections, Take, Taken
 
 T = TypeVar("T")
 
@@ -169,18 +169,18 @@ class SqlBase:
         gives them, each ending with its size. Prepared once per shape of `name`."""
         params, shape = _flatten(values)
         params["limit"] = limit + 1
-        if self.dialect == "postgresql":
-            params["max_bytes"] = max_bytes
 
-        def build() -> sa.Select[Any]:
-            where = _conditions(filters, shape)
-            return budgeted_select(
-                self.dialect, columns, large=large, where=where, order_by=order_by
-            )
+        def read(exact: bool, binds: dict[str, int], take: Take) -> Taken:
+            def build() -> sa.Select[Any]:
+                where = _conditions(filters, shape)
+                return budgeted_select(
+                    self.dialect, columns, large=large, where=where, order_by=order_by, exact=exact
+                )
 
-        prepared = self.prepared.get(("budgeted", name, shape), build)
-        take = functools.partial(within_budget, limit=limit, max_bytes=max_bytes)
-        return prepared.scan(self._readers.scan, params, take)
+            prepared = self.prepared.get(("budgeted", name, shape, exact), build)
+            return prepared.scan(self._readers.scan, {**params, **binds}, take)
+
+        return read_within_budget(self.dialect, read, limit=limit, max_bytes=max_bytes)
 
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
@@ -277,27 +277,31 @@ class SqlBase:
             values.update(self._after(table, request))
         flat, shape = _flatten(values)
         flat["limit"] = request.limit + 1
-        if self.dialect == "postgresql":
-            flat["max_bytes"] = max_bytes
         descending = request.order == "desc"
+        used: list[Prepared] = []
 
-        def build() -> sa.Select[Any]:
-            where = _conditions(filters, shape) + _keyset(table, shape, request)
-            order = ((request.sort, descending), ("id", descending))
-            return budgeted_select(
-                self.dialect,
-                tuple(table.c),
-                large=large,
-                where=where,
-                order_by=order,
-                as_text=False,
-            )
+        def read(exact: bool, binds: dict[str, int], take: Take) -> Taken:
+            def build() -> sa.Select[Any]:
+                where = _conditions(filters, shape) + _keyset(table, shape, request)
+                order = ((request.sort, descending), ("id", descending))
+                return budgeted_select(
+                    self.dialect,
+                    tuple(table.c),
+                    large=large,
+                    where=where,
+                    order_by=order,
+                    as_text=False,
+                    exact=exact,
+                )
 
-        key = ("budgeted", table.name, shape, request.sort, request.order)
-        prepared = self.prepared.get(key, build)
-        take = functools.partial(within_budget, limit=request.limit, max_bytes=max_bytes)
-        rows, has_more = prepared.scan(self._readers.scan, flat, take)
-        found = prepared.decoded(rows)
+            key = ("budgeted", table.name, shape, request.sort, request.order, exact)
+            used.append(self.prepared.get(key, build))
+            return used[-1].scan(self._readers.scan, {**flat, **binds}, take)
+
+        rows, has_more = read_within_budget(
+            self.dialect, read, limit=request.limit, max_bytes=max_bytes
+        )
+        found = used[-1].decoded(rows)
         next_cursor = None
         if has_more and found:
             last = found[-1]

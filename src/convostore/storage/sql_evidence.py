@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import math
 from typing import Any
@@ -24,7 +23,7 @@ import sqlalchemy as sa
 
 from convostore.errors import InvalidRequest
 from convostore.models import EvidenceHit, EvidenceQuery, EvidenceRef, Page
-from convostore.storage.page_budget import UNBOUNDED, budgeted_select, within_budget
+from convostore.storage.page_budget import UNBOUNDED, Take, budgeted_select, read_within_budget
 from convostore.storage.rows import evidence_ref_from_json
 from convostore.storage.sql_base import SqlBase
 from convostore.storage.stored_json import stored_json
@@ -131,21 +130,26 @@ class EvidencePart(SqlBase):
             messages.c.id.label("message_id"),
             messages.c.refs,
         )
-        stmt = budgeted_select(
-            self.dialect,
-            columns,
-            large=("refs",),
-            where=conditions,
-            order_by=(("session_id", False), ("seq", False), ("ref_index", False)),
-        )
+        order = (("session_id", False), ("seq", False), ("ref_index", False))
+
+        def read(exact: bool, binds: dict[str, int], take: Take[Any]) -> tuple[list[Any], bool]:
+            stmt = budgeted_select(
+                self.dialect,
+                columns,
+                large=("refs",),
+                where=conditions,
+                order_by=order,
+                exact=exact,
+            )
+            with self.read() as conn:
+                result = conn.execute(stmt, {"limit": query.limit + 1, **binds})
+                try:
+                    return take(result)
+                finally:
+                    result.close()  # what `take` left unread is never read
+
         budget = UNBOUNDED if max_bytes is None else max_bytes
-        take = functools.partial(within_budget, limit=query.limit, max_bytes=budget)
-        with self.read() as conn:
-            result = conn.execute(stmt, {"limit": query.limit + 1, "max_bytes": budget})
-            try:
-                rows, has_more = take(result)
-            finally:
-                result.close()  # what `take` left unread is never read
+        rows, has_more = read_within_budget(self.dialect, read, limit=query.limit, max_bytes=budget)
         items = [
             EvidenceHit(
                 session_id=row[0],
