@@ -1,17 +1,17 @@
 """Peak memory of a real server under adversarial reads by one end user's key.
 
-Fills one end user's data with the largest content the default limits allow (`fill`): messages of
-a million characters whose every JSON field is near its 1 MiB limit, all in one run and all
-citing one video; runs whose input, content and extra are as large; memories as large; sessions
-whose JSON fields are. Then starts `convostore serve` on it and has several clients, each holding
-a `read` key confined to that user, ask for the worst answer of each surface over and over
-(`READS`: a message page of 1,000, a session with 1,000 messages, a run with all its messages,
-every run, memories.ai's whole session, memory and evidence pages, session lists). Every answer is
-checked complete (cursor-paged lists are walked to their end) and the server's peak resident
-memory (`VmHWM`) is reported. `tests/e2e/test_memory_bound.py` runs a small version and holds
-the peak under the bound the README documents.
+Fills one end user's data with the largest content the default limits allow (`fill`): messages
+of a million four-byte characters whose every JSON field is near its 1 MiB limit (~9 MB each),
+all in one run and all citing one video; runs whose input, content and extra are as large;
+memories as large; sessions whose JSON fields are. Then starts `convostore serve` on it and has
+several clients, each holding a `read` key confined to that user, ask for the worst answer of
+each surface over and over (`READS`: a message page of 1,000, a session with 1,000 messages, a
+run with all its messages, every run, memories.ai's whole session, memory and evidence pages,
+session lists). Every answer is checked complete (cursor-paged lists are walked to their end)
+and the server's peak resident memory (`VmHWM`) is reported. `tests/e2e/test_memory_bound.py`
+runs a small version and holds the peak under the bound the README documents.
 
-    python -m bench.memory_bound --messages 200 --clients 8 --rounds 3
+    python -m bench.memory_bound --messages 100 --clients 8 --rounds 3
 
 A surface's worst reads are one more entry each in `READS`.
 """
@@ -59,7 +59,7 @@ JSON_TEXT = 1_000_000  # characters of text in a JSON field, which must stay und
 
 @dataclass(frozen=True)
 class Scale:
-    messages: int = 24  # in one session, one run, each ~5 MB of text and JSON
+    messages: int = 24  # in one session, one run, each ~9 MB of text and JSON
     runs: int = 8  # in another session, each ~3 MB
     memories: int = 24  # each ~3 MB
     sessions: int = 8  # each with ~4 MB of JSON fields
@@ -80,20 +80,27 @@ class Filled:
     key: str = ""
 
 
-def _text(size: int, rng: random.Random) -> str:
+def _text(size: int, rng: random.Random, alphabet: str = string.ascii_letters + " ") -> str:
     """`size` characters of varied text (not one repeated character: nothing compresses it)."""
-    block = "".join(rng.choices(string.ascii_letters + " ", k=4096))
+    block = "".join(rng.choices(alphabet, k=4096))
     return (block * (size // len(block) + 1))[:size]
+
+
+# four bytes each in UTF-8, and in memory once a text holds one
+WIDE = "".join(chr(c) for c in range(0x1F600, 0x1F650))
 
 
 def _message(n: int, rng: random.Random) -> NewMessage:
     step = _text(JSON_TEXT // 10, rng)
     item_text = _text(JSON_TEXT // 100, rng)
+    # non-additive keys: kept on the message, not summed into the session's totals
+    metrics = {f"latency_{k:06d}_ms": k for k in range(JSON_TEXT // 25)}
     return NewMessage.model_validate(
         {
             "id": f"m{n}",
             "role": "assistant",
-            "content": _text(CONTENT_CHARS, rng),
+            "content": _text(CONTENT_CHARS, rng, WIDE),
+            "metrics": metrics,
             "thinkings": [{"title": f"step {k}", "content": step} for k in range(10)],
             "refs": [
                 {
@@ -119,7 +126,7 @@ def fill(database_url: str, scale: Scale, *, seed: int = 15) -> Filled:
         service = SessionService(store, Settings(database_url=database_url).limits())
         writer = Principal(tenant_id=TENANT, role="write", user_id=USER)
         filled = Filled()
-        batch = 4  # messages per write: a request body of ~20 MB would be refused anyway
+        batch = 2  # messages per write (through HTTP each would be a request of its own)
         for start in range(0, scale.messages, batch):
             messages = [_message(n, rng) for n in range(start, min(start + batch, scale.messages))]
             if start == 0:
