@@ -19,11 +19,8 @@ A surface's worst reads are one more entry each in `READS`.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import string
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -36,7 +33,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench.server import free_port, memory_kib
+from bench.server import ServerProcess, memory_kib, start_server
 from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.models import (
@@ -277,54 +274,22 @@ READS: list[Read] = [
 # --- the server and the hammering -------------------------------------------------------------
 
 
-@dataclass
-class Served:
-    process: subprocess.Popen[bytes]
-    base_url: str
-    log_path: Path
-
-    def peak_mib(self) -> float:
-        return memory_kib(self.process.pid)["VmHWM"] / 1024
-
-    def now_mib(self) -> float:
-        return memory_kib(self.process.pid)["VmRSS"] / 1024
+def peak_mib(server: ServerProcess) -> float:
+    """The server's peak resident memory so far (`VmHWM`), in MiB."""
+    return memory_kib(server.process.pid)["VmHWM"] / 1024
 
 
 @contextmanager
-def serve(database_url: str, log_dir: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
-    """`convostore serve` on `database_url` (a free loopback port); stopped on exit."""
-    port = free_port()
-    script = Path(sys.executable).with_name("convostore")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "convostore.cli.main"]
-    command += ["serve", "--port", str(port), "--database", database_url]
-    child_env = {k: v for k, v in os.environ.items() if not k.startswith("CONVOSTORE_")}
-    child_env.update({"CONVOSTORE_ACCESS_LOG": "false", "CONVOSTORE_LOG_LEVEL": "warning"})
-    child_env.update(env or {})
-    log_path = log_dir / f"serve-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=child_env, stdout=log, stderr=subprocess.STDOUT)
-    served = Served(process, f"http://127.0.0.1:{port}", log_path)
+def serve(database_url: str, log_dir: Path) -> Iterator[ServerProcess]:
+    """`convostore serve` on `database_url` (a free loopback port), no access log; stopped on
+    exit."""
+    server = start_server(
+        database_url, log_dir=log_dir, env={"CONVOSTORE_ACCESS_LOG": "false"}, cli=True
+    )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited:\n{log_path.read_text()}")
-            try:
-                if httpx.get(f"{served.base_url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server not healthy in 30 s:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        yield served
+        yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        server.stop()
 
 
 def hammer(
@@ -367,11 +332,11 @@ def main(argv: list[str] | None = None) -> int:
         filled = fill(url, scale)
         print(f"filled {scale} in {time.monotonic() - started:.0f} s", flush=True)
         with serve(url, Path(tmp)) as served:
-            idle = served.peak_mib()
+            idle = peak_mib(served)
             started = time.monotonic()
             counts = hammer(served.base_url, filled, clients=args.clients, rounds=args.rounds)
             took = time.monotonic() - started
-            print(f"peak RSS {served.peak_mib():.0f} MiB (idle {idle:.0f} MiB) in {took:.0f} s")
+            print(f"peak RSS {peak_mib(served):.0f} MiB (idle {idle:.0f} MiB) in {took:.0f} s")
         for name, count in counts.items():
             print(f"  {name:40s} {count} items, complete")
     return 0

@@ -61,7 +61,10 @@ def start_server(
     timeout_s: float = 30.0,
     app: str = "convostore.server:create_app",
     health_path: str = "/v1/health",
+    cli: bool = False,
 ) -> ServerProcess:
+    """A server on `database_url`: uvicorn serving `app`, or with `cli` the `convostore serve`
+    command (which opens the store itself and runs uvicorn in its own process)."""
     port = port or free_port()
     log_path = log_dir / f"server-{port}.log"
     full_env = {
@@ -69,20 +72,28 @@ def start_server(
         "CONVOSTORE_DATABASE_URL": database_url,
         **(env or {}),
     }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        app,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
+    if cli:
+        script = Path(sys.executable).with_name("convostore")
+        command = (
+            [str(script)] if script.exists() else [sys.executable, "-m", "convostore.cli.main"]
+        )
+        command += ["serve", "--port", str(port), "--database", database_url]
+        full_env.setdefault("CONVOSTORE_LOG_LEVEL", "warning")
+    else:
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     server = ServerProcess(process=process, base_url=f"http://127.0.0.1:{port}", log_path=log_path)

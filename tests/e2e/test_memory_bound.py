@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.memory_bound import READS, Scale, fill, hammer, serve
+from bench.memory_bound import READS, Scale, fill, hammer, peak_mib, serve
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +28,9 @@ def test_peak_memory_under_adversarial_reads(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'memory.db'}"
     filled = fill(url, Scale(messages=24, runs=8, memories=24, sessions=8))
     with serve(url, tmp_path) as server:
-        idle = server.peak_mib()
+        idle = peak_mib(server)
         counts = hammer(server.base_url, filled, clients=CLIENTS, rounds=1)
-        peak = server.peak_mib()
+        peak = peak_mib(server)
     bound = idle + CLIENTS * PER_REQUEST_MIB
     assert peak < bound, f"peak RSS {peak:.0f} MiB, bound {bound:.0f} MiB (idle {idle:.0f} MiB)"
     # every answer complete (walked to its end); a page with 1,000 messages holds one here
