@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from convostore.models import MAX_BATCH_CEILING
 from convostore.storage.row_memo import DEFAULT_BUDGET_MB
 
 DEFAULT_DATABASE_URL = "sqlite:///./convostore.db"
@@ -72,7 +73,7 @@ class Settings(BaseSettings):
     max_content_chars: int = _DEFAULT_LIMITS.max_content_chars
     max_title_chars: int = _DEFAULT_LIMITS.max_title_chars
     max_json_bytes: int = _DEFAULT_LIMITS.max_json_bytes
-    max_batch: int = _DEFAULT_LIMITS.max_batch
+    max_batch: int = Field(default=_DEFAULT_LIMITS.max_batch, ge=1, le=MAX_BATCH_CEILING)
     max_page_size: int = _DEFAULT_LIMITS.max_page_size
 
     log_level: str = "info"
