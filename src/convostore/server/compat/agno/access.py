@@ -1,8 +1,8 @@
 """Who is calling and which database they mean, the AgentOS way.
 
 Authentication follows AgentOS: `Authorization: Bearer <key>` or the raw key, with its two 401
-texts. A convostore key stands in for the security key; with no key configured and a loopback
-bind, calls run as the default tenant. A user-scoped key behaves like an AgentOS JWT with user
+texts. A convostore key stands in for the security key; in open mode (`AppContext.open_caller`)
+calls without one run as the default tenant. A user-scoped key behaves like an AgentOS JWT with user
 isolation: its user is forced on every read and write.
 
 `db_id` picks one of the configured databases (Agno's `get_db` rules and texts). Each database has
@@ -20,7 +20,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from fastapi import Request
 
-from convostore.auth import DEFAULT_TENANT, key_from_header
+from convostore.auth import key_from_header
 from convostore.errors import Unauthenticated
 from convostore.models import Principal
 from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
@@ -96,11 +96,12 @@ def authenticate(request: Request) -> Principal:
     ctx = context(request)
     raw = key_from_header(request.headers.get("authorization"))
     if raw is None:
-        if ctx.allow_open and ctx.keys.open_mode():
-            return ctx.admit(Principal(tenant_id=DEFAULT_TENANT, role="admin"))
+        anonymous = ctx.open_caller(request.headers.get("host"))
+        if anonymous is not None:
+            return ctx.admit(anonymous)
         raise AgnoError(401, "Authorization header required")
     try:
-        principal = ctx.keys.authenticate(raw, allow_open=False)
+        principal = ctx.keys.authenticate(raw)
     except Unauthenticated:
         raise AgnoError(401, "Invalid authentication token") from None
     return ctx.admit(principal)

@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Request
+from starlette.datastructures import Headers
 
-from convostore.auth import key_from_header
 from convostore.config import Limits
 from convostore.errors import InvalidRequest, NotFound, PayloadTooLarge, PermissionDenied
 from convostore.models import Principal, SessionQuery
@@ -119,14 +119,12 @@ def parse_session_id(params: Params, limits: Limits) -> str:
 # --- handlers ---------------------------------------------------------------------------------
 
 
-def _caller(ctx: AppContext, authorization: str | None) -> Principal:
-    return ctx.admit(
-        ctx.keys.authenticate(key_from_header(authorization), allow_open=ctx.allow_open)
-    )
+def _caller(ctx: AppContext, headers: Headers) -> Principal:
+    return ctx.admit(ctx.authenticate(headers.get("authorization"), headers.get("host")))
 
 
-def list_sessions_data(ctx: AppContext, authorization: str | None, params: Params) -> Any:
-    principal = _caller(ctx, authorization)
+def list_sessions_data(ctx: AppContext, headers: Headers, params: Params) -> Any:
+    principal = _caller(ctx, headers)
     limits = ctx.service.limits
     unique_id = resolve_unique_id(principal, _text(params, "unique_id"), limits)
     page_number = parse_page(params)
@@ -143,8 +141,8 @@ def list_sessions_data(ctx: AppContext, authorization: str | None, params: Param
     return to_session_list(page.items, page=page_number, total=page.total or 0)
 
 
-def session_detail_data(ctx: AppContext, authorization: str | None, params: Params) -> Any:
-    principal = _caller(ctx, authorization)
+def session_detail_data(ctx: AppContext, headers: Headers, params: Params) -> Any:
+    principal = _caller(ctx, headers)
     limits = ctx.service.limits
     unique_id = resolve_unique_id(principal, _text(params, "unique_id"), limits)
     session_id = parse_session_id(params, limits)
@@ -157,18 +155,16 @@ def session_detail_data(ctx: AppContext, authorization: str | None, params: Para
 async def list_sessions(request: Request) -> JSONResponse:
     """memories.ai `list_sessions`: 20 sessions per page, newest first, `{sessionId, title}`."""
     params = await request_params(request)
-    authorization = request.headers.get("authorization")
     ctx = context(request)
-    data = await read(ctx.store, list_sessions_data, ctx, authorization, params)
+    data = await read(ctx.store, list_sessions_data, ctx, request.headers, params)
     return success(data)
 
 
 async def get_session_detail(request: Request) -> JSONResponse:
     """memories.ai `get_session_detail`: the whole conversation, in order."""
     params = await request_params(request)
-    authorization = request.headers.get("authorization")
     ctx = context(request)
-    data = await read(ctx.store, session_detail_data, ctx, authorization, params)
+    data = await read(ctx.store, session_detail_data, ctx, request.headers, params)
     return success(data)
 
 
