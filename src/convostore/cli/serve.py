@@ -25,6 +25,7 @@ from convostore.config import Settings
 from convostore.demo import load_demo
 from convostore.server import create_app
 from convostore.server.context import binds_only_loopback
+from convostore.server.read_timeouts import read_timeout_protocol
 from convostore.storage import SqlStore, open_configured
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -162,4 +163,9 @@ def run(settings: Settings, store: SqlStore) -> None:
         log_level=settings.log_level.lower(),
         workers=1,
         access_log=False,  # convostore writes its own structured access log
+        http=(
+            read_timeout_protocol(settings.header_timeout_s, settings.body_timeout_s)
+            if settings.header_timeout_s > 0
+            else "auto"
+        ),
     )
