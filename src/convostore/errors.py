@@ -7,6 +7,7 @@ The tree::
     ├── Unauthenticated       401  missing, unknown or revoked API key
     ├── PermissionDenied      403  the key's role or user scope does not allow this
     ├── NotFound              404  no such object for this caller
+    ├── RequestTimeout        408  the request's body stalled
     ├── Conflict              409  id already taken, idempotency key reused differently
     ├── PayloadTooLarge       413  request body or a field over its limit
     ├── Unprocessable         422  well-formed but semantically invalid input
@@ -47,6 +48,11 @@ class PermissionDenied(ConvostoreError):
 class NotFound(ConvostoreError):
     status = 404
     type = "not_found"
+
+
+class RequestTimeout(ConvostoreError):
+    status = 408
+    type = "request_timeout"
 
 
 class Conflict(ConvostoreError):

@@ -144,8 +144,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.outer_layers = outer_layers(app, settings)
+    # innermost of the outer layers, so that it also sees the GETs LeanDispatch serves
+    app.outer_layers = [
+        *outer_layers(app, settings),
+        lambda inner: BodyLimitMiddleware(
+            inner, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
+        ),
+    ]
     add_routes(app, *native.routers, *agno.routers)
     for prefix in agno.PREFIXES:
         app.state.error_renderers.register(prefix, agno.agno_error)
