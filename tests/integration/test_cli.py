@@ -213,7 +213,7 @@ def test_keys_create_list_revoke(database_url: str) -> None:
     store = open_store(database_url)
     try:
         keys = KeyService(store)
-        principal = keys.authenticate(scoped["key"])
+        principal = keys.authenticate(scoped["key"], allow_open=False)
         assert (principal.tenant_id, principal.user_id) == ("acme", "alice")
 
         listed = run("keys", "list", "--tenant", "acme", "--database", database_url)
@@ -233,8 +233,8 @@ def test_keys_create_list_revoke(database_url: str) -> None:
         # cache expires; a fresh one sees it at once
         keys = KeyService(store)
         with pytest.raises(Unauthenticated):
-            keys.authenticate(scoped["key"])
-        assert keys.authenticate(created["key"]).tenant_id == "default"
+            keys.authenticate(scoped["key"], allow_open=False)
+        assert keys.authenticate(created["key"], allow_open=False).tenant_id == "default"
     finally:
         store.close()
 

@@ -19,6 +19,7 @@ from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.ratelimit import RateLimiter
 from convostore.server import native
+from convostore.server.authn import AuthenticateFirst
 from convostore.server.body_limit import BodyLimitMiddleware
 from convostore.server.compat import agno
 from convostore.server.compat.memories_ai import envelope as memories_ai_envelope
@@ -144,9 +145,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         redoc_url=None,
     )
     install_error_handlers(app)
-    # innermost of the outer layers, so that it also sees the GETs LeanDispatch serves
+    # innermost of the outer layers: after CORS, authentication before anything reads a request
+    # body, then the body's limits (in front of LeanDispatch, so GETs with a body get them too)
     app.outer_layers = [
         *outer_layers(app, settings),
+        AuthenticateFirst,
         lambda inner: BodyLimitMiddleware(
             inner, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
         ),

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from fastapi import Request
 
-from convostore.auth import DEFAULT_TENANT, KeyService, key_from_header
+from convostore.auth import KeyService
 from convostore.config import Settings
-from convostore.errors import Unauthenticated
+from convostore.errors import MissingKey
 from convostore.ids import utcnow
 from convostore.models import Principal
 from convostore.ratelimit import RateLimiter
@@ -50,32 +50,21 @@ class AppContext:
             self.rate_limiter.check(principal.key_id or f"client:{client}")
         return principal
 
-    def open_caller(self, host: str | None) -> Principal | None:
-        """Whom a request without a key acts as: the default tenant's admin in open mode, else
-        None (the surface then asks for a key in its own words). Every surface decides this here.
+    def vet_open_caller(self, principal: Principal, host: str | None) -> Principal:
+        """`principal`, unless it is open mode's caller (no key: `KeyService.authenticate` found
+        the bind allowing it and the database never holding a key) on a request addressed to a
+        name other than this machine's (`host`, the Host header): then `MissingKey`.
 
-        Open mode needs a bind that allows it (`allow_open`), a database that never held a key
-        (`KeyService.open_mode`), and a request addressed to a loopback name (`host`, the Host
-        header): a web page on a domain that resolves to 127.0.0.1 (DNS rebinding) is then
-        refused, though the browser would treat it as same-origin. `--insecure` lifts the last.
+        A web page on a domain that resolves to 127.0.0.1 (DNS rebinding) is same-origin to the
+        browser, but its requests name that domain in their Host header. `--insecure` lets any
+        name through, as it lets any bind.
         """
-        if not self.allow_open or not self.keys.open_mode():
-            return None
-        if not self.open_any_host and not addressed_to_loopback(host):
-            raise Unauthenticated(
+        if principal.key_id is None and not self.open_any_host and not addressed_to_loopback(host):
+            raise MissingKey(
                 "an API key is required: without keys, the server answers only requests"
                 " addressed to localhost, 127.0.0.1 or [::1]"
             )
-        return Principal(tenant_id=DEFAULT_TENANT, role="admin")
-
-    def authenticate(self, authorization: str | None, host: str | None) -> Principal:
-        """The caller of a request, from its `Authorization` and `Host` headers."""
-        raw = key_from_header(authorization)
-        if raw is None:
-            anonymous = self.open_caller(host)
-            if anonymous is not None:
-                return anonymous
-        return self.keys.authenticate(raw)
+        return principal
 
 
 def binds_only_loopback(host: str) -> bool:
@@ -138,14 +127,3 @@ def _port_suffix(text: str) -> bool:
 def context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
-
-
-async def principal_from(request: Request) -> Principal:
-    """Authenticate the caller from `Authorization` (Bearer or raw key).
-
-    Runs on the event loop: key records are cached (see `convostore.auth`), so it queries the
-    database at most once every few seconds per key.
-    """
-    ctx = context(request)
-    headers = request.headers
-    return ctx.admit(ctx.authenticate(headers.get("authorization"), headers.get("host")))

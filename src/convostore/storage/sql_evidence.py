@@ -4,6 +4,10 @@ The `evidence` table holds one row per (message, cited source) with the span its
 a query by source id and time range reads an index range of that table and joins only the
 matching messages (for the cited ref itself). Its key, `(tenant, source, session, seq,
 ref_index)`, is also the order of the hits, so keyset paging continues right after the last one.
+
+Hits are read as the message rows are (`rows.evidence_ref_from_json`), and a span that older
+versions stored as NaN or Infinity (PostgreSQL keeps both in float columns, SQLite Infinity)
+reads as unknown (null) until migration 0004 computes it again.
 """
 
 from __future__ import annotations
@@ -11,13 +15,16 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from typing import Any
 
 import sqlalchemy as sa
 
 from convostore.errors import InvalidRequest
 from convostore.models import EvidenceHit, EvidenceQuery, EvidenceRef, Page
-from convostore.storage.sql_base import SqlBase
+from convostore.storage.rows import evidence_ref_from_json
+from convostore.storage.sql_base import SqlBase, as_text
+from convostore.storage.stored_json import stored_json
 from convostore.storage.tables import evidence, messages, sessions
 
 MAX_CURSOR_LENGTH = 2048
@@ -59,10 +66,16 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _cited_ref(refs: Any, index: int) -> EvidenceRef | None:
-    if isinstance(refs, list) and 0 <= index < len(refs):
-        return EvidenceRef.model_validate(refs[index])
+def _cited_ref(refs: str | None, index: int) -> EvidenceRef | None:
+    """The `index`th of a message's refs, from the column's JSON text."""
+    values = stored_json(refs) if refs is not None else None
+    if isinstance(values, list) and 0 <= index < len(values):
+        return evidence_ref_from_json(values[index])
     return None
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
 
 
 class EvidencePart(SqlBase):
@@ -108,7 +121,7 @@ class EvidencePart(SqlBase):
                 e.start_min,
                 e.end_max,
                 messages.c.id.label("message_id"),
-                messages.c.refs,
+                as_text(messages.c.refs),
             )
             .select_from(joined)
             .where(*conditions)
@@ -126,8 +139,8 @@ class EvidencePart(SqlBase):
                 ref_index=row["ref_index"],
                 source_kind=row["source_kind"],
                 source_id=row["source_id"],
-                start=row["start_min"],
-                end=row["end_max"],
+                start=_finite(row["start_min"]),
+                end=_finite(row["end_max"]),
                 ref=_cited_ref(row["refs"], row["ref_index"]),
             )
             for row in rows[: query.limit]

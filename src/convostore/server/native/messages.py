@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request
 
 from convostore.models import MessageQuery, NewRun, NewSession, Principal, RunQuery, SortOrder
-from convostore.server.context import context, principal_from
+from convostore.server.authn import principal_from
+from convostore.server.context import context
 from convostore.server.dispatch import read, write
 from convostore.server.native.schemas import (
     ERRORS,

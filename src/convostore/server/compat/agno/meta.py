@@ -6,7 +6,9 @@ each with the `db_id` of the database that holds them, so the Agent UI can brows
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 
 from convostore import __version__
 from convostore.components import Component, list_components
@@ -25,6 +27,7 @@ from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
 
 router = APIRouter(route_class=LeanRoute, tags=["Core"])
+Caller = Annotated[Principal, Depends(authenticate)]
 
 
 @router.get("/health", operation_id="health_check", summary="Health Check")
@@ -70,14 +73,14 @@ def _components(request: Request, principal: Principal, kind: SessionType) -> li
 
 @router.get("/agents", operation_id="get_agents", summary="List Agents")
 @reads
-def get_agents(request: Request) -> JSONResponse:
-    return JSONResponse(_components(request, authenticate(request), "agent"))
+def get_agents(request: Request, principal: Caller) -> JSONResponse:
+    return JSONResponse(_components(request, principal, "agent"))
 
 
 @router.get("/teams", operation_id="get_teams", summary="List Teams")
 @reads
-def get_teams(request: Request) -> JSONResponse:
-    return JSONResponse(_components(request, authenticate(request), "team"))
+def get_teams(request: Request, principal: Caller) -> JSONResponse:
+    return JSONResponse(_components(request, principal, "team"))
 
 
 def _domain(display_name: str, ids: list[str], table: str) -> JSONObject:
@@ -92,8 +95,7 @@ def _domain(display_name: str, ids: list[str], table: str) -> JSONObject:
 
 @router.get("/config", operation_id="get_config", summary="Get OS Configuration")
 @reads
-def get_config(request: Request) -> JSONResponse:
-    principal = authenticate(request)
+def get_config(request: Request, principal: Caller) -> JSONResponse:
     ctx = context(request)
     ids = database_ids(ctx)
     agents = _components(request, principal, "agent")

@@ -19,11 +19,11 @@ from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Request
-from starlette.datastructures import Headers
 
 from convostore.config import Limits
 from convostore.errors import InvalidRequest, NotFound, PayloadTooLarge, PermissionDenied
 from convostore.models import Principal, SessionQuery
+from convostore.server.authn import authenticate
 from convostore.server.compat.memories_ai.envelope import MissingParameter, success
 from convostore.server.compat.memories_ai.mapping import (
     PAGE_SIZE,
@@ -119,12 +119,7 @@ def parse_session_id(params: Params, limits: Limits) -> str:
 # --- handlers ---------------------------------------------------------------------------------
 
 
-def _caller(ctx: AppContext, headers: Headers) -> Principal:
-    return ctx.admit(ctx.authenticate(headers.get("authorization"), headers.get("host")))
-
-
-def list_sessions_data(ctx: AppContext, headers: Headers, params: Params) -> Any:
-    principal = _caller(ctx, headers)
+def list_sessions_data(ctx: AppContext, principal: Principal, params: Params) -> Any:
     limits = ctx.service.limits
     unique_id = resolve_unique_id(principal, _text(params, "unique_id"), limits)
     page_number = parse_page(params)
@@ -141,8 +136,7 @@ def list_sessions_data(ctx: AppContext, headers: Headers, params: Params) -> Any
     return to_session_list(page.items, page=page_number, total=page.total or 0)
 
 
-def session_detail_data(ctx: AppContext, headers: Headers, params: Params) -> Any:
-    principal = _caller(ctx, headers)
+def session_detail_data(ctx: AppContext, principal: Principal, params: Params) -> Any:
     limits = ctx.service.limits
     unique_id = resolve_unique_id(principal, _text(params, "unique_id"), limits)
     session_id = parse_session_id(params, limits)
@@ -154,17 +148,19 @@ def session_detail_data(ctx: AppContext, headers: Headers, params: Params) -> An
 
 async def list_sessions(request: Request) -> JSONResponse:
     """memories.ai `list_sessions`: 20 sessions per page, newest first, `{sessionId, title}`."""
-    params = await request_params(request)
     ctx = context(request)
-    data = await read(ctx.store, list_sessions_data, ctx, request.headers, params)
+    principal = await authenticate(ctx, request.scope)
+    params = await request_params(request)
+    data = await read(ctx.store, list_sessions_data, ctx, principal, params)
     return success(data)
 
 
 async def get_session_detail(request: Request) -> JSONResponse:
     """memories.ai `get_session_detail`: the whole conversation, in order."""
-    params = await request_params(request)
     ctx = context(request)
-    data = await read(ctx.store, session_detail_data, ctx, request.headers, params)
+    principal = await authenticate(ctx, request.scope)
+    params = await request_params(request)
+    data = await read(ctx.store, session_detail_data, ctx, principal, params)
     return success(data)
 
 
