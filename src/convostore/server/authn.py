@@ -6,6 +6,10 @@ parse or validate anything. Checking a key usually costs nothing (key records ar
 `convostore.auth`); when the cache must be refreshed, the store is asked through
 `dispatch.read`, so a slow network database never holds the event loop.
 
+A request without a key runs in open mode only as far as `KeyService.authenticate` (the bind
+allows it, the database never held a key) and `AppContext.vet_open_caller` (the request is
+addressed to this machine by a loopback name) both allow.
+
 With rate limits on, callers are charged as `AppContext.admit` says; a caller that fails to
 authenticate is charged to its client address, and an address with no budget left is refused
 before its key is even looked up, so a flood of forged keys never reaches the database.
