@@ -78,6 +78,13 @@ class Settings(BaseSettings):
 
     log_level: str = "info"
 
+    # Slow clients (SECURITY.md); 0 turns a deadline off. A request's line and headers must
+    # arrive within header_timeout_s of connecting (or of the request's first byte on a kept-alive
+    # connection; server.read_timeouts, which 0 leaves out); each chunk of a body within
+    # body_timeout_s (server.body_limit: 408 in the surface's shape, connection closed).
+    header_timeout_s: float = Field(default=10.0, ge=0, le=3600, allow_inf_nan=False)
+    body_timeout_s: float = Field(default=30.0, ge=0, le=3600, allow_inf_nan=False)
+
     # Protections and observability (SECURITY.md). Rate limits are per API key, per process.
     rate_limit_per_minute: int = Field(default=0, ge=0)  # 0: no limit
     rate_limit_burst: int = Field(default=0, ge=0)  # 0: the same as rate_limit_per_minute

@@ -11,6 +11,7 @@ from convostore.config import Settings
 from convostore.models import MAX_BATCH_CEILING
 from convostore.server import create_app
 from convostore.storage import SqlStore
+from tests.conftest import LOCAL_URL
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def small(settings: Settings, store: SqlStore) -> Iterator[TestClient]:
             "max_json_bytes": 200,
         }
     )
-    with TestClient(create_app(tight, store=store)) as client:
+    with TestClient(create_app(tight, store=store), base_url=LOCAL_URL) as client:
         client.post("/v1/sessions", json={"id": "s", "title": "kept"})
         yield client
 
