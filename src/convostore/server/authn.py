@@ -42,6 +42,16 @@ def _header(scope: Scope, wanted: bytes) -> str | None:
     return None
 
 
+def _announces_body(scope: Scope) -> bool:
+    """A request whose headers say a body follows (a GET may send one, and memories.ai reads it)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length":
+            return value.strip() not in (b"", b"0")
+    return False
+
+
 async def authenticate(ctx: AppContext, scope: Scope) -> Principal:
     """The caller of the request `scope` belongs to, authenticated and admitted (once)."""
     known: Principal | None = scope.get(PRINCIPAL)
@@ -75,15 +85,15 @@ async def principal_from(request: Request) -> Principal:
 
 
 class AuthenticateFirst:
-    """Pure ASGI: a request that may carry a body is authenticated from its headers before any
-    layer or route reads the body; a refusal is answered in the surface's own error shape and the
-    body is never read."""
+    """Pure ASGI: a request that may carry a body (a method that takes one, or any request that
+    announces one) is authenticated from its headers before any layer or route reads the body; a
+    refusal is answered in the surface's own error shape and the body is never read."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in BODY_METHODS:
+        if scope["type"] == "http" and (scope["method"] in BODY_METHODS or _announces_body(scope)):
             app = scope["app"]
             try:
                 await authenticate(app.state.ctx, scope)
