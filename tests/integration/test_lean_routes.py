@@ -156,6 +156,16 @@ BAD_WRITES = [
     ("/v1/sessions", "application/json; charset=utf-8", b'{"title": 7}'),
     ("/v1/sessions/missing/messages", "application/json",
      b'{"messages": [{"role": "user", "content": "hi"}]}'),  # a 404 both ways
+    # large bodies, which the lean plan parses and validates in a worker thread
+    ("/v1/sessions/s1/messages", "application/json",
+     b'{"messages": [' + b'{"role": "user", "content": "x"},' * 10_001 + b'{"role": "user"}]}'),
+    ("/v1/sessions/s1/messages", "application/json",
+     b'{"messages": [{"role": "user", "content": "' + b"x" * 70_000 + b'"}, {"role": 7}]}'),
+    ("/v1/sessions/s1/messages", "application/json",
+     b'{"messages": [{"role": "user", "content": "' + b"x" * 70_000 + b'"}'),
+    ("/v1/sessions/s1/messages", "application/json",
+     b'{"messages": [{"role": "user", "content": "' + b"x" * 70_000 + b'", "metrics": '
+     b'{"total_tokens": NaN}}]}'),
 ]  # fmt: skip
 
 
