@@ -118,7 +118,8 @@ class Run:
         """Capture each case's SQL through the real app in-process; replay it bare. Body sizes."""
         sizes: dict[str, int] = {}
         settings = Settings(database_url=ds.url, **self.server_env_settings())
-        with TestClient(create_app(settings)) as client:
+        # addressed to loopback, as open mode requires (TestClient says "testserver" by itself)
+        with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
             # prepared SQLite reads and writes bypass the engine events the capture listens to
             store = client.app.state.ctx.store  # type: ignore[attr-defined]
             for prepared in (getattr(store, "_readers", None), getattr(store, "_writes", None)):

@@ -37,6 +37,9 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("convostore")
 
 DEFAULT_PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+# In-process clients address the app as a browser on this machine would: open mode (no keys)
+# answers only requests addressed to a loopback name, and TestClient's own default is "testserver".
+LOCAL_URL = "http://127.0.0.1"
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -137,7 +140,7 @@ def settings(database_url: str) -> Settings:
 @pytest.fixture
 def client(settings: Settings, store: SqlStore) -> Iterator[TestClient]:
     """An in-process client in open mode (no keys yet): requests run as the default tenant."""
-    with TestClient(create_app(settings, store=store)) as test_client:
+    with TestClient(create_app(settings, store=store), base_url=LOCAL_URL) as test_client:
         yield test_client
 
 

@@ -7,6 +7,14 @@ compared in constant time. Keys are shown once, when created.
 Key records are cached for `KEY_CACHE_S` seconds per process, so authenticating a request usually
 costs no query; a revocation takes effect at once in the process that made it and within that
 many seconds in every other.
+
+Open mode (callers without a key act as the default tenant's admin) belongs to a database that
+never held a key. Revoking keys never brings it back — revoked keys are kept, and a server that
+reopened by itself would hand admin rights to whoever reaches it (through a reverse proxy on the
+same host, say). The only way back is deliberate: erasing every key record (`erase_all`, the
+`convostore keys erase-all --yes` command), which needs direct access to the database. Whether a
+request may use open mode at all (the bind address, its Host header) is the server's decision
+(`convostore.server.authn`).
 """
 
 from __future__ import annotations
@@ -117,20 +125,26 @@ class KeyService:
             self._found[key_id] = (now, found)
         return found
 
+    def erase_all(self) -> int:
+        """Delete every key of every tenant, revoked ones too (the way back to open mode)."""
+        erased = self.store.erase_keys()
+        self.forget_open_mode()
+        return erased
+
     def open_mode(self) -> bool:
-        """True while no active key exists: then loopback callers act as the default tenant."""
+        """True while the database has never held a key (revoked keys count: they are kept)."""
         now = time.monotonic()
         with self._lock:
             cached = self._keys_exist
         if cached is not None and now - cached[0] < _OPEN_MODE_CACHE_S:
             return not cached[1]
-        exists = self.store.has_active_keys()
+        exists = self.store.has_keys()
         with self._lock:
             self._keys_exist = (now, exists)
         return not exists
 
     def forget_open_mode(self) -> None:
-        """Drop what is cached about keys, after this process created or revoked one."""
+        """Drop what is cached about keys, after this process created, revoked or erased some."""
         with self._lock:
             self._keys_exist = None
             self._found.clear()

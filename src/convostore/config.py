@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from convostore.models import MAX_BATCH_CEILING
 from convostore.storage.row_memo import DEFAULT_BUDGET_MB
 
 DEFAULT_DATABASE_URL = "sqlite:///./convostore.db"
@@ -75,11 +76,18 @@ class Settings(BaseSettings):
     max_content_chars: int = _DEFAULT_LIMITS.max_content_chars
     max_title_chars: int = _DEFAULT_LIMITS.max_title_chars
     max_json_bytes: int = _DEFAULT_LIMITS.max_json_bytes
-    max_batch: int = _DEFAULT_LIMITS.max_batch
+    max_batch: int = Field(default=_DEFAULT_LIMITS.max_batch, ge=1, le=MAX_BATCH_CEILING)
     max_page_size: int = _DEFAULT_LIMITS.max_page_size
     max_page_bytes: int = Field(default=_DEFAULT_LIMITS.max_page_bytes, ge=1)
 
     log_level: str = "info"
+
+    # Slow clients (SECURITY.md); 0 turns a deadline off. A request's line and headers must
+    # arrive within header_timeout_s of connecting (or of the request's first byte on a kept-alive
+    # connection; server.read_timeouts, which 0 leaves out); each chunk of a body within
+    # body_timeout_s (server.body_limit: 408 in the surface's shape, connection closed).
+    header_timeout_s: float = Field(default=10.0, ge=0, le=3600, allow_inf_nan=False)
+    body_timeout_s: float = Field(default=30.0, ge=0, le=3600, allow_inf_nan=False)
 
     # Protections and observability (SECURITY.md). Rate limits are per API key, per process.
     rate_limit_per_minute: int = Field(default=0, ge=0)  # 0: no limit

@@ -8,6 +8,7 @@ The tree::
     │   └── MissingKey        401  no API key at all
     ├── PermissionDenied      403  the key's role or user scope does not allow this
     ├── NotFound              404  no such object for this caller
+    ├── RequestTimeout        408  the request's body stalled
     ├── Conflict              409  id already taken, idempotency key reused differently
     ├── PayloadTooLarge       413  request body or a field over its limit
     ├── Unprocessable         422  well-formed but semantically invalid input
@@ -52,6 +53,11 @@ class PermissionDenied(ConvostoreError):
 class NotFound(ConvostoreError):
     status = 404
     type = "not_found"
+
+
+class RequestTimeout(ConvostoreError):
+    status = 408
+    type = "request_timeout"
 
 
 class Conflict(ConvostoreError):

@@ -26,6 +26,10 @@ MAX_INT64 = 2**63 - 1
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 SESSION_TYPES: tuple[str, ...] = ("agent", "team", "workflow")
 KEY_ROLES: tuple[str, ...] = ("admin", "write", "read")
+# The most messages one request may carry whatever the configured batch limit: a body with more is
+# refused while it is validated, before the rest of its messages are (the service then applies the
+# configured limit, 1,000 by default).
+MAX_BATCH_CEILING = 10_000
 
 
 class Value(BaseModel):
@@ -155,7 +159,7 @@ class NewRun(Value):
     metrics: Metrics | None = None
     extra: JSONObject = Field(default_factory=dict)
     created_at: datetime | None = None
-    messages: list[NewMessage] = Field(default_factory=list)
+    messages: list[NewMessage] = Field(default_factory=list, max_length=MAX_BATCH_CEILING)
 
 
 class Run(Value):

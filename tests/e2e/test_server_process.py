@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -38,10 +39,12 @@ def child_env() -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    """A server on a free loopback port and a temp SQLite file; always stopped afterwards."""
-    database_url = f"sqlite:///{tmp_path / 'e2e.db'}"
+@contextmanager
+def running_server(
+    tmp_path: Path, database_url: str, *args: str, env: dict[str, str] | None = None
+) -> Iterator[str]:
+    """`convostore serve` on a free loopback port (its output in `tmp_path / "serve.log"`):
+    yields its base URL once it is healthy, and always stops it afterwards."""
     port = free_port()
     log_path = tmp_path / "serve.log"
     command = [
@@ -53,9 +56,12 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
         database_url,
         "--log-level",
         "warning",
+        *args,
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, env=child_env(), stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command, env={**child_env(), **(env or {})}, stdout=log, stderr=subprocess.STDOUT
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
@@ -72,7 +78,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
                     f"server not healthy after {STARTUP_TIMEOUT_S}s:\n{log_path.read_text()}"
                 )
             time.sleep(0.1)
-        yield base_url, database_url, log_path
+        yield base_url
     finally:
         if process.poll() is None:
             process.terminate()
@@ -81,6 +87,14 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=5)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """A server on a free loopback port and a temp SQLite file; always stopped afterwards."""
+    database_url = f"sqlite:///{tmp_path / 'e2e.db'}"
+    with running_server(tmp_path, database_url) as base_url:
+        yield base_url, database_url, tmp_path / "serve.log"
 
 
 def test_serve_answers_http_and_shows_demo_data(server: tuple[str, str, Path]) -> None:

@@ -25,6 +25,7 @@ from fastapi.testclient import TestClient
 
 from convostore.config import Settings
 from convostore.server import create_app
+from tests.conftest import LOCAL_URL
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE_TITLE = '<img src=x onerror="window.__pwned=1">Hostile'
@@ -390,7 +391,7 @@ def test_a_server_with_keys_asks_for_one(site: Site) -> None:
 @pytest.fixture
 def app_client(tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url=LOCAL_URL) as client:
         yield client
 
 
@@ -412,7 +413,7 @@ def test_ui_routes_serve_the_shell_and_assets(app_client: TestClient) -> None:
 
 def test_the_shell_follows_the_root_path_of_a_proxy(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}")
-    with TestClient(create_app(settings), root_path="/chat") as client:
+    with TestClient(create_app(settings), root_path="/chat", base_url=LOCAL_URL) as client:
         assert '<base href="/chat/ui/">' in client.get("/ui/").text
         assert client.get("/", follow_redirects=False).headers["location"] == "/chat/ui/"
 

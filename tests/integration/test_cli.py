@@ -376,3 +376,28 @@ def test_serve_options_override_the_environment(monkeypatch: pytest.MonkeyPatch)
     assert (from_env.database_url, from_env.port) == ("sqlite:///env.db", 7000)
     given = build_settings(databases=["sqlite:///cli.db"], port=7100, insecure=True)
     assert (given.database_url, given.port, given.insecure) == ("sqlite:///cli.db", 7100, True)
+
+
+def test_keys_erase_all_is_the_only_way_back_to_open_mode(database_url: str) -> None:
+    created = ok_json("keys", "create", "--role", "admin", "--database", database_url)
+    other = ok_json(
+        "keys", "create", "--tenant", "acme", "--role", "read", "--database", database_url
+    )
+    for key, tenant in ((created, "default"), (other, "acme")):
+        revoked = run("keys", "revoke", key["id"], "--tenant", tenant, "--database", database_url)
+        assert revoked.exit_code == 0
+    store = open_store(database_url)
+    try:
+        assert KeyService(store).open_mode() is False  # revoked keys still count
+
+        refused = run("keys", "erase-all", "--database", database_url)
+        assert refused.exit_code != 0 and "--yes" in refused.output
+        assert KeyService(store).open_mode() is False
+
+        erased = run("keys", "erase-all", "--yes", "--database", database_url)
+        assert erased.exit_code == 0, erased.output
+        assert "Erased 2 keys" in erased.stdout
+        assert KeyService(store).open_mode() is True
+        assert ok_json("keys", "list", "--tenant", "acme", "--database", database_url) == []
+    finally:
+        store.close()

@@ -16,6 +16,7 @@ from convostore.errors import Unavailable
 from convostore.server import create_app
 from convostore.server.dispatch import read
 from convostore.storage import open_store
+from tests.conftest import LOCAL_URL
 
 
 def test_postgres_statement_timeout_and_pool_size(postgres_url: str) -> None:
@@ -46,7 +47,7 @@ def test_unreachable_database_fails_after_retries_with_one_clear_line() -> None:
 
 def test_health_says_when_the_database_is_gone(settings: Settings) -> None:
     app = create_app(settings)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL_URL) as client:
         assert client.get("/v1/health").json()["database"] == "ok"
         app.state.ctx.store.close()
         app.state.ctx.store.engine.dispose()
@@ -71,7 +72,7 @@ def test_postgres_reads_run_on_the_configured_read_threads(postgres_url: str) ->
         async with app.router.lifespan_context(app):
             store = app.state.ctx.store
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as http:
                 created = await http.post("/v1/sessions", json={"user_id": "u"})
                 assert created.status_code == 201
                 answers = await asyncio.gather(*(http.get("/v1/sessions") for _ in range(16)))
@@ -99,7 +100,7 @@ def test_postgres_reads_run_on_the_event_loop_with_no_read_threads(postgres_url:
         async with app.router.lifespan_context(app):
             store = app.state.ctx.store
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as http:
                 created = await http.post("/v1/sessions", json={"user_id": "u", "title": "t"})
                 assert created.status_code == 201
                 session_id = created.json()["id"]

@@ -22,6 +22,7 @@ from convostore.config import Settings
 from convostore.server import create_app
 from convostore.server.middleware.request_id import ACCESS_LOGGER, flush_access_log
 from convostore.storage import SqlStore, open_store
+from tests.conftest import LOCAL_URL
 
 MARKER = "REFUSED"
 
@@ -74,7 +75,8 @@ def test_a_failed_append_logs_no_content(
     content = f"{MARKER} the patient's diagnosis {secrets.token_hex(8)}"
     key = f"key-{secrets.token_hex(8)}"
     app = create_app(Settings(database_url=blank_database_url), store=refusing_store)
-    with TestClient(app) as client:  # an exception raised on to the server fails the test
+    # an exception raised on to the server fails the test
+    with TestClient(app, base_url=LOCAL_URL) as client:
         answer = client.post(
             "/v1/sessions/s1/messages",
             json={"messages": [{"role": "user", "content": content}], "create_if_missing": True},

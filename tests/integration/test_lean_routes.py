@@ -20,6 +20,7 @@ from convostore.config import Settings
 from convostore.server import create_app
 from convostore.server.routing import LeanRoute, _Plan
 from convostore.storage import SqlStore
+from tests.conftest import LOCAL_URL
 
 REQUESTS = [
     # native: one query model, scalar parameters with bounds, lists, path parameters
@@ -79,7 +80,10 @@ def both(database_url: str, store: SqlStore) -> Iterator[tuple[TestClient, TestC
     lean_app = create_app(Settings(database_url=database_url), store=store)
     fastapi_app = create_app(Settings(database_url=database_url), store=store)
     fastapi_app.dependency_overrides[_unused_dependency] = _unused_dependency
-    with TestClient(lean_app) as lean, TestClient(fastapi_app) as reference:
+    with (
+        TestClient(lean_app, base_url=LOCAL_URL) as lean,
+        TestClient(fastapi_app, base_url=LOCAL_URL) as reference,
+    ):
         created = lean.post("/v1/sessions", json={"id": "s1", "user_id": "u1"})
         assert created.status_code == 201
         recorded = lean.post(
@@ -152,6 +156,16 @@ BAD_WRITES = [
     ("/v1/sessions", "application/json; charset=utf-8", b'{"title": 7}'),
     ("/v1/sessions/missing/messages", "application/json",
      b'{"messages": [{"role": "user", "content": "hi"}]}'),  # a 404 both ways
+    # large bodies, which the lean plan parses and validates in a worker thread
+    ("/v1/sessions/s1/messages", "application/json",
+     b'{"messages": [' + b'{"role": "user", "content": "x"},' * 10_001 + b'{"role": "user"}]}'),
+    ("/v1/sessions/s1/messages", "application/json",
+     b'{"messages": [{"role": "user", "content": "' + b"x" * 70_000 + b'"}, {"role": 7}]}'),
+    ("/v1/sessions/s1/messages", "application/json",
+     b'{"messages": [{"role": "user", "content": "' + b"x" * 70_000 + b'"}'),
+    ("/v1/sessions/s1/messages", "application/json",
+     b'{"messages": [{"role": "user", "content": "' + b"x" * 70_000 + b'", "metrics": '
+     b'{"total_tokens": NaN}}]}'),
 ]  # fmt: skip
 
 
@@ -191,7 +205,10 @@ def test_authentication_is_checked_before_parameters_as_fastapi_does(
     lean_app = create_app(Settings(database_url=database_url), store=store)
     fastapi_app = create_app(Settings(database_url=database_url), store=store)
     fastapi_app.dependency_overrides[_unused_dependency] = _unused_dependency
-    with TestClient(lean_app) as lean, TestClient(fastapi_app) as reference:
+    with (
+        TestClient(lean_app, base_url=LOCAL_URL) as lean,
+        TestClient(fastapi_app, base_url=LOCAL_URL) as reference,
+    ):
         for target in ("/v1/sessions?limit=0", "/sessions?type=agent&page=0", "/v1/sessions/s1"):
             got, expected = lean.get(target), reference.get(target)
             assert got.status_code == expected.status_code == 401, target
@@ -209,14 +226,14 @@ def test_an_unexpected_error_is_a_500_in_the_surfaces_shape_then_raised(
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, base_url=LOCAL_URL) as client:
         monkeypatch.setattr(app.state.ctx.service, "list_sessions", broken)
         answer = client.get("/v1/sessions")
         assert answer.status_code == 500
         assert answer.json()["error"]["type"] == "internal_error"
         assert "boom" not in answer.text
         assert client.get("/v1/sessions/missing").status_code == 404  # handled errors still are
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL_URL) as client:
         monkeypatch.setattr(app.state.ctx.service, "list_sessions", broken)
         with pytest.raises(RuntimeError, match="boom"):
             client.get("/v1/sessions")

@@ -18,6 +18,7 @@ from convostore.server import create_app
 from convostore.server.dispatch import read
 from convostore.storage.loop_reads import LOOP_READS_NAME
 from convostore.storage.tables import metadata
+from tests.conftest import LOCAL_URL
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def _serve(
     async def main() -> None:
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as http:
                 await scenario(app.state.ctx, http)
 
     asyncio.run(main())

@@ -23,6 +23,7 @@ from convostore.config import Settings
 from convostore.server import create_app
 from convostore.storage import SqlStore, make_engine, open_store
 from convostore.storage.migrate import alembic_config, current_revision, head_revision
+from tests.conftest import LOCAL_URL
 
 MIGRATION = import_module("convostore.storage.migrations.versions.0004_finite_numbers")
 VIDEO = "vid-1"
@@ -49,7 +50,7 @@ def before_0004(blank_database_url: str) -> Iterator[tuple[str, SqlStore, TestCl
     store = open_store(blank_database_url, migrate=False)
     settings = Settings(database_url=blank_database_url, migrate_on_start=False)
     try:
-        with TestClient(create_app(settings, store=store)) as client:
+        with TestClient(create_app(settings, store=store), base_url=LOCAL_URL) as client:
             run = {"id": "r1", "input": "hi", "metrics": {"total_tokens": 10, "input_tokens": 4}}
             created = client.post("/v1/sessions/tot/runs", json={**run, "create_if_missing": True})
             assert created.status_code == 201, created.text

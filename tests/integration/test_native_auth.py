@@ -11,7 +11,7 @@ from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.server import create_app
 from convostore.storage import SqlStore
-from tests.conftest import bearer
+from tests.conftest import LOCAL_URL, bearer
 
 USER_MESSAGE = {"messages": [{"role": "user", "content": "hi"}]}
 
@@ -31,7 +31,7 @@ def keyed(settings: Settings, store: SqlStore, keys: KeyService) -> Iterator[dic
 
 @pytest.fixture
 def api(settings: Settings, store: SqlStore, keyed: dict[str, str]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store), base_url=LOCAL_URL) as client:
         yield client
 
 

@@ -8,8 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from convostore.config import Settings
+from convostore.models import MAX_BATCH_CEILING
 from convostore.server import create_app
 from convostore.storage import SqlStore
+from tests.conftest import LOCAL_URL
 
 
 @pytest.fixture
@@ -23,7 +25,7 @@ def small(settings: Settings, store: SqlStore) -> Iterator[TestClient]:
             "max_json_bytes": 200,
         }
     )
-    with TestClient(create_app(tight, store=store)) as client:
+    with TestClient(create_app(tight, store=store), base_url=LOCAL_URL) as client:
         client.post("/v1/sessions", json={"id": "s", "title": "kept"})
         yield client
 
@@ -118,3 +120,15 @@ def test_deeply_nested_json_is_refused(small: TestClient) -> None:
     )
     assert 400 <= response.status_code < 500
     _unchanged(small)
+
+
+def test_more_messages_than_any_server_takes_are_refused_while_validating(
+    client: TestClient,
+) -> None:
+    """Past MAX_BATCH_CEILING the body is refused by its schema, before the remaining messages
+    are validated one by one (which took seconds for a 10 MiB body of tiny messages)."""
+    client.post("/v1/sessions", json={"id": "s", "title": "kept"})
+    messages = [{"role": "user", "content": "x"}] * (MAX_BATCH_CEILING + 1)
+    body = _error(client.post("/v1/sessions/s/messages", json={"messages": messages}), 422)
+    assert body["param"] == "messages"
+    _unchanged(client)

@@ -15,7 +15,7 @@ from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.server import create_app
 from convostore.storage import SqlStore
-from tests.conftest import bearer
+from tests.conftest import LOCAL_URL, bearer
 
 VIDEO = "video-cooking"
 
@@ -144,7 +144,7 @@ def test_sdk_iterates_every_hit(cited: TestClient) -> None:
 def test_async_sdk_iterates_every_hit(cited: TestClient) -> None:
     async def main() -> list[Any]:
         transport = httpx.ASGITransport(app=cited.app)
-        async with AsyncClient("http://testserver", transport=transport) as sdk:
+        async with AsyncClient(LOCAL_URL, transport=transport) as sdk:
             page = await sdk.find_evidence(VIDEO, session_id="s2", start=400)
             assert [(h.seq, h.ref_index, h.start) for h in page.data] == [(1, 1, 500.0)]
             return [(h.session_id, h.seq) async for h in sdk.iter_evidence(VIDEO, limit=1)]
@@ -160,7 +160,7 @@ def keyed(settings: Settings, store: SqlStore, keys: KeyService) -> Iterator[Any
         "alice": keys.create("acme", "write", user_id="alice").key,
         "globex": keys.create("globex", "admin").key,
     }
-    with TestClient(create_app(settings, store=store)) as api:
+    with TestClient(create_app(settings, store=store), base_url=LOCAL_URL) as api:
         yield api, {name: bearer(key) for name, key in made.items()}
 
 

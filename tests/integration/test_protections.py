@@ -23,7 +23,7 @@ from convostore.config import Settings
 from convostore.server import create_app
 from convostore.server.middleware import request_id
 from convostore.storage import SqlStore
-from tests.conftest import bearer
+from tests.conftest import LOCAL_URL, bearer
 
 NATIVE = "/v1/sessions"
 AGNO = "/sessions"
@@ -49,7 +49,9 @@ def limited(
     database_url: str, store: SqlStore, tenant_keys: dict[str, str]
 ) -> Iterator[TestClient]:
     """An app allowing 3 requests per minute per key."""
-    with TestClient(make_app(database_url, store, rate_limit_per_minute=3)) as client:
+    with TestClient(
+        make_app(database_url, store, rate_limit_per_minute=3), base_url=LOCAL_URL
+    ) as client:
         yield client
 
 
@@ -66,7 +68,7 @@ def test_rate_limit_is_off_by_default(
     database_url: str, store: SqlStore, tenant_keys: dict[str, str]
 ) -> None:
     assert Settings().rate_limit_per_minute == 0
-    with TestClient(make_app(database_url, store)) as client:
+    with TestClient(make_app(database_url, store), base_url=LOCAL_URL) as client:
         for _ in range(25):
             for path in (NATIVE, AGNO, MEMORIES):
                 response = client.get(path, headers=bearer(tenant_keys["a"]))
@@ -166,13 +168,15 @@ def test_burst_setting_and_open_mode_limits_by_client_address(
     database_url: str, store: SqlStore
 ) -> None:
     app = make_app(database_url, store, rate_limit_per_minute=60, rate_limit_burst=2)
-    with TestClient(app, client=("10.0.0.1", 4000)) as first:
+    with TestClient(app, client=("10.0.0.1", 4000), base_url=LOCAL_URL) as first:
         assert first.get(NATIVE).status_code == 200  # open mode: no keys exist
         assert first.get(NATIVE).status_code == 200
         refused = first.get(NATIVE)
         assert refused.status_code == 429
         assert retry_after(refused) == 1  # 60 per minute: a token a second
-        second = TestClient(app, client=("10.0.0.2", 4000))  # same app, another address
+        second = TestClient(
+            app, client=("10.0.0.2", 4000), base_url=LOCAL_URL
+        )  # same app, another address
         assert second.get(NATIVE).status_code == 200
         assert first.get(AGNO).status_code == 429
 
@@ -203,7 +207,7 @@ def test_cors_is_off_by_default(client: TestClient) -> None:
 
 def test_cors_when_configured(database_url: str, store: SqlStore) -> None:
     app = make_app(database_url, store, cors_origins=[ORIGIN + "/"])  # the trailing / is dropped
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL_URL) as client:
         answer = preflight(client, NATIVE + "/abc")
         assert answer.status_code == 200
         assert answer.headers["access-control-allow-origin"] == ORIGIN
@@ -244,7 +248,7 @@ def assert_hardened(response: Any) -> None:
 
 def test_security_headers_on_every_surface(database_url: str, store: SqlStore) -> None:
     app = make_app(database_url, store, max_body_bytes=1000)
-    with TestClient(app) as client:
+    with TestClient(app, base_url=LOCAL_URL) as client:
         api_answers = [
             client.get("/v1/health"),
             client.get(NATIVE),
@@ -319,7 +323,7 @@ def test_access_log_is_one_json_line_per_request_without_secrets(
 ) -> None:
     key = keys.create("acme", "write").key
     key_id = key.split("_")[1]
-    with TestClient(make_app(database_url, store)) as client:
+    with TestClient(make_app(database_url, store), base_url=LOCAL_URL) as client:
         created = client.post(
             NATIVE + "?note=query-secret",
             json={"id": "s1", "title": "body-secret"},
@@ -346,12 +350,12 @@ def test_access_log_is_one_json_line_per_request_without_secrets(
 def test_access_log_text_format_and_off_switch(
     database_url: str, store: SqlStore, access_lines: list[str]
 ) -> None:
-    with TestClient(make_app(database_url, store, log_format="text")) as client:
+    with TestClient(make_app(database_url, store, log_format="text"), base_url=LOCAL_URL) as client:
         answer = client.get("/v1/health")
     assert len(access_lines) == 1
     assert access_lines[0].startswith("testclient GET '/v1/health' 200 ")
     assert f"request_id={answer.headers['x-request-id']}" in access_lines[0]
-    with TestClient(make_app(database_url, store, access_log=False)) as client:
+    with TestClient(make_app(database_url, store, access_log=False), base_url=LOCAL_URL) as client:
         assert "x-request-id" in client.get("/v1/health").headers  # ids stay on
     assert len(access_lines) == 1
 
@@ -369,7 +373,7 @@ def test_default_access_log_writes_lines_in_batches_and_never_loses_them(
         raise RuntimeError("boom")
 
     app.add_api_route("/boom", boom)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, base_url=LOCAL_URL) as client:
         capsys.readouterr()
         ids = [client.get("/v1/health").headers["x-request-id"] for _ in range(3)]
         time.sleep(request_id.FLUSH_AFTER_S * 3)  # a batch waits at most FLUSH_AFTER_S
@@ -449,7 +453,7 @@ def test_metrics_count_per_route_template(client: TestClient) -> None:
 
 def test_metrics_count_database_errors(database_url: str) -> None:
     app = create_app(Settings(database_url=database_url))  # the app opens its own store
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, base_url=LOCAL_URL) as client:
         before = [line for line in metric_lines(client) if "database_errors_total{" in line]
         assert before == []
         engine = app.state.ctx.store.engine
@@ -474,7 +478,7 @@ def test_reads_recover_when_the_database_drops_every_connection(database_url: st
     """Reads skip the pool's liveness ping on PostgreSQL: a dropped connection must still cost
     nothing but a retry (the statement runs once more on a fresh one), never a failed request."""
     app = create_app(Settings(database_url=database_url))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with TestClient(app, raise_server_exceptions=False, base_url=LOCAL_URL) as client:
         created = client.post(NATIVE, json={"id": "kept", "title": "still here"})
         assert created.status_code == 201
         for _ in range(3):  # warm every pool up
@@ -497,13 +501,17 @@ def test_reads_recover_when_the_database_drops_every_connection(database_url: st
 
 
 def test_metrics_token_and_off_switch(database_url: str, store: SqlStore) -> None:
-    with TestClient(make_app(database_url, store, metrics_token="scrape-me")) as client:
+    with TestClient(
+        make_app(database_url, store, metrics_token="scrape-me"), base_url=LOCAL_URL
+    ) as client:
         for headers in ({}, bearer("wrong"), bearer("scrape-me-not")):
             refused = client.get("/metrics", headers=headers)
             assert refused.status_code == 401
             assert refused.json()["error"]["type"] == "unauthenticated"
         lines = metric_lines(client, Authorization="Bearer scrape-me")
         assert any(line.startswith("convostore_build_info{") for line in lines)
-    with TestClient(make_app(database_url, store, metrics_enabled=False)) as client:
+    with TestClient(
+        make_app(database_url, store, metrics_enabled=False), base_url=LOCAL_URL
+    ) as client:
         assert client.get("/metrics").status_code == 404
         assert client.get("/v1/health").status_code == 200

@@ -23,6 +23,7 @@ from convostore import (
 from convostore.auth import DEFAULT_TENANT, KeyService
 from convostore.client.types import SessionFilters
 from convostore.models import EvidenceRef, NewMessage, NewRun, Thinking
+from tests.conftest import LOCAL_URL
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -351,7 +352,7 @@ class LosesFirstAnswer(httpx.BaseTransport):
 
 def test_idempotent_append_is_retried_after_a_lost_answer(client: TestClient) -> None:
     transport = LosesFirstAnswer(client)
-    with Client("http://testserver", transport=transport, max_retries=2) as sdk:
+    with Client(LOCAL_URL, transport=transport, max_retries=2) as sdk:
         result = sdk.append_messages(
             "chat", [{"role": "user", "content": "once"}], idempotency_key="k", session={}
         )
@@ -361,7 +362,7 @@ def test_idempotent_append_is_retried_after_a_lost_answer(client: TestClient) ->
 
 def test_writes_without_idempotency_key_are_never_retried(client: TestClient) -> None:
     transport = LosesFirstAnswer(client)
-    sdk = Client("http://testserver", transport=transport, max_retries=3)
+    sdk = Client(LOCAL_URL, transport=transport, max_retries=3)
     with pytest.raises(ConvostoreConnectionError):
         sdk.create_session(id="once")
     assert transport.sent == 1

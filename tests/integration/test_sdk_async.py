@@ -26,6 +26,7 @@ from convostore import (
 )
 from convostore.auth import DEFAULT_TENANT, KeyService
 from convostore.models import NewMessage
+from tests.conftest import LOCAL_URL
 
 Scenario = Callable[[AsyncClient], Coroutine[Any, Any, None]]
 
@@ -33,7 +34,7 @@ Scenario = Callable[[AsyncClient], Coroutine[Any, Any, None]]
 def run_with(client: TestClient, scenario: Scenario, api_key: str | None = None) -> None:
     async def main() -> None:
         transport = httpx.ASGITransport(app=client.app)
-        async with AsyncClient("http://testserver", api_key, transport=transport) as sdk:
+        async with AsyncClient(LOCAL_URL, api_key, transport=transport) as sdk:
             await scenario(sdk)
 
     asyncio.run(main())
@@ -157,7 +158,7 @@ def test_connection_errors_and_retries(client: TestClient) -> None:
 
     async def main() -> None:
         flaky = LosesFirstAnswer()
-        async with AsyncClient("http://testserver", transport=flaky, max_retries=1) as sdk:
+        async with AsyncClient(LOCAL_URL, transport=flaky, max_retries=1) as sdk:
             kept = await sdk.append_messages(
                 "chat", [{"role": "user", "content": "hi"}], idempotency_key="k", session={}
             )

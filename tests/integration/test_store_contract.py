@@ -478,10 +478,10 @@ def test_memories(store: SqlStore) -> None:
 
 
 def test_keys(store: SqlStore) -> None:
-    assert store.has_active_keys() is False
+    assert store.has_keys() is False
     record = ApiKey(id="k1", tenant_id="acme", role="read", created_at=utcnow())
     store.create_key(record, "hash")
-    assert store.has_active_keys() is True
+    assert store.has_keys() is True
     found = store.find_key("k1")
     assert found is not None and found[0] == record and found[1] == "hash"
     assert [k.id for k in store.list_keys("acme")] == ["k1"]
@@ -489,4 +489,8 @@ def test_keys(store: SqlStore) -> None:
     assert store.revoke_key("other", "k1") is None
     revoked = store.revoke_key("acme", "k1")
     assert revoked is not None and revoked.revoked_at is not None
-    assert store.has_active_keys() is False
+    assert store.has_keys() is True  # a revoked key is kept, and still counts
+    store.create_key(ApiKey(id="k2", tenant_id="other", role="admin", created_at=utcnow()), "h")
+    assert store.erase_keys() == 2
+    assert store.has_keys() is False
+    assert store.find_key("k1") is None and store.list_keys("acme") == []

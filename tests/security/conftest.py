@@ -21,7 +21,7 @@ from convostore.server import create_app
 from convostore.server.compat.agno import PREFIXES as AGNO_PREFIXES
 from convostore.storage import SqlStore, open_store
 from convostore.storage.tables import metadata
-from tests.conftest import BACKENDS, _truncate
+from tests.conftest import BACKENDS, LOCAL_URL, _truncate
 
 Snapshot = dict[str, list[tuple[Any, ...]]]
 
@@ -53,7 +53,7 @@ def module_store(module_database_url: str) -> Iterator[SqlStore]:
 def make_client(store: SqlStore, url: str, **settings: Any) -> TestClient:
     """A TestClient that never re-raises server errors: a 500 must be seen as a response."""
     app = create_app(Settings(database_url=url, **settings), store=store)
-    return TestClient(app, raise_server_exceptions=False)
+    return TestClient(app, raise_server_exceptions=False, base_url=LOCAL_URL)
 
 
 # --- surfaces ---------------------------------------------------------------------------------

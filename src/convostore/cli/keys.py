@@ -1,7 +1,10 @@
-"""`convostore keys create|list|revoke`: API keys, managed on the database directly.
+"""`convostore keys create|list|revoke|erase-all`: API keys, managed on the database directly.
 
 A new key's secret is printed once. Without `--json` the key alone goes to stdout and the notes
 to stderr, so `KEY=$(convostore keys create --role admin)` captures just the key.
+
+Revoked keys are kept, so revoking every key never returns a server to open mode; `erase-all`
+does, deliberately, for whoever can reach the database (see `convostore.auth`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from convostore.cli.common import (
     database_option,
     echo_json,
     echo_table,
+    fail,
     format_time,
     handles_errors,
     json_option,
@@ -75,7 +79,7 @@ def list_keys(tenant: str, database: str, as_json: bool) -> None:
         echo_json([r.model_dump(mode="json") for r in records])
         return
     if not records:
-        click.echo(f"No keys in tenant {tenant!r}: the server runs in open mode on loopback.")
+        click.echo(f"No keys in tenant {tenant!r}.")
         return
     echo_table(
         ["id", "role", "user", "name", "created", "revoked"],
@@ -96,3 +100,24 @@ def revoke_key(key_id: str, tenant: str, database: str) -> None:
     with cli_store(database) as store:
         record = KeyService(store).revoke(tenant, key_id)
     click.echo(f"Revoked key {record.id} of tenant {record.tenant_id!r}.")
+
+
+@keys_group.command("erase-all")
+@click.option("--yes", is_flag=True, help="Confirm: erase every key of every tenant.")
+@database_option
+@handles_errors
+def erase_all_keys(yes: bool, database: str) -> None:
+    """Erase every key of every tenant, revoked ones too, which returns to open mode.
+
+    Revoking keys never reopens a server. After this, a server bound to loopback (or run with
+    --insecure) lets callers without a key act as the default tenant's admin again; running
+    servers notice within a second.
+    """
+    if not yes:
+        fail(
+            "this erases every API key of every tenant, and a server on loopback then answers "
+            "callers without a key as admin; pass --yes to do it"
+        )
+    with cli_store(database) as store:
+        erased = KeyService(store).erase_all()
+    click.echo(f"Erased {erased} keys: servers on loopback are in open mode again.")

@@ -24,7 +24,8 @@ from convostore.cli.demo import describe, has_sessions
 from convostore.config import Settings
 from convostore.demo import load_demo
 from convostore.server import create_app
-from convostore.server.context import is_loopback
+from convostore.server.context import binds_only_loopback
+from convostore.server.read_timeouts import read_timeout_protocol
 from convostore.storage import SqlStore, open_configured
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
@@ -42,7 +43,11 @@ _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
     help="The main database URL, or a named database (Agno's db_id); repeatable. The first "
     "NAME=URL is the main one when no plain URL is given.",
 )
-@click.option("--insecure", is_flag=True, help="Allow a non-loopback bind while no API key exists.")
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Allow a non-loopback bind while no API key exists, and open mode for any Host header.",
+)
 @click.option("--demo", is_flag=True, help="Load the demo data first if there are no sessions.")
 @click.option("--log-level", type=click.Choice(LOG_LEVELS), help="uvicorn's log level.")
 @handles_errors
@@ -130,10 +135,11 @@ def parse_database(spec: str) -> tuple[str | None, str]:
 
 
 def run(settings: Settings, store: SqlStore) -> None:
-    keys_exist = store.has_active_keys()
-    if not keys_exist and not is_loopback(settings.host) and not settings.insecure:
+    keys_exist = store.has_keys()
+    if not keys_exist and not settings.insecure and not binds_only_loopback(settings.host):
+        where = settings.host or '"" (every interface)'
         fail(
-            f"refusing to listen on {settings.host} with no API key: anyone could read and "
+            f"refusing to listen on {where} with no API key: anyone could read and "
             "write. Create one with `convostore keys create --role admin`, or pass --insecure."
         )
     if settings.demo and not has_sessions(store, DEFAULT_TENANT):
@@ -144,9 +150,11 @@ def run(settings: Settings, store: SqlStore) -> None:
     if keys_exist:
         click.echo("API keys are required (Authorization: Bearer <key>).")
     else:
+        which = "requests" if settings.insecure else "requests to localhost"
         click.echo(
-            f"Open mode: no API keys yet, so requests act as tenant {DEFAULT_TENANT!r}. "
-            "Create a key with `convostore keys create --role admin` to require one."
+            f"Open mode: no API key was ever created, so {which} without one act as tenant "
+            f"{DEFAULT_TENANT!r}. Create a key with `convostore keys create --role admin` to "
+            "require one."
         )
     uvicorn.run(
         create_app(settings, store=store),
@@ -155,4 +163,9 @@ def run(settings: Settings, store: SqlStore) -> None:
         log_level=settings.log_level.lower(),
         workers=1,
         access_log=False,  # convostore writes its own structured access log
+        http=(
+            read_timeout_protocol(settings.header_timeout_s, settings.body_timeout_s)
+            if settings.header_timeout_s > 0
+            else "auto"
+        ),
     )

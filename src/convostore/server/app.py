@@ -25,7 +25,7 @@ from convostore.server.compat import agno
 from convostore.server.compat.memories_ai import envelope as memories_ai_envelope
 from convostore.server.compat.memories_ai import import_router as memories_ai_import
 from convostore.server.compat.memories_ai import router as memories_ai_router
-from convostore.server.context import AppContext, is_loopback
+from convostore.server.context import AppContext, binds_only_loopback
 from convostore.server.dispatch import serve_reads, stop_reads
 from convostore.server.errors import install_error_handlers
 from convostore.server.middleware import flush_access_log, outer_layers, watch_databases
@@ -40,8 +40,9 @@ convostore keeps AI conversations — messages, reasoning steps, cited evidence 
 token metrics, summaries and state — and serves them back fast.
 
 * **Native API** under `/v1`: errors are `{"error": {"type", "message", "param"}}`.
-* Authenticate with `Authorization: Bearer <key>` (or the raw key). With no key configured and
-  a loopback bind, requests run as the `default` tenant.
+* Authenticate with `Authorization: Bearer <key>` (or the raw key). On a database that never
+  held a key and a loopback bind, requests addressed to `localhost`, `127.0.0.1` or `[::1]` run
+  as the `default` tenant without one.
 """
 
 
@@ -58,7 +59,8 @@ def build_context(settings: Settings, store: Store | None = None) -> AppContext:
         store=main,
         service=SessionService(main, settings.limits()),
         keys=KeyService(main),
-        allow_open=is_loopback(settings.host) or settings.insecure,
+        allow_open=settings.insecure or binds_only_loopback(settings.host),
+        open_any_host=settings.insecure,
         stores=stores,
         rate_limiter=(
             RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
@@ -143,9 +145,15 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    # innermost of the outer layers: after CORS, before anything reads a request body
-    app.outer_layers = [*outer_layers(app, settings), AuthenticateFirst]
+    # innermost of the outer layers: after CORS, authentication before anything reads a request
+    # body, then the body's limits (in front of LeanDispatch, so GETs with a body get them too)
+    app.outer_layers = [
+        *outer_layers(app, settings),
+        AuthenticateFirst,
+        lambda inner: BodyLimitMiddleware(
+            inner, max_bytes=settings.max_body_bytes, timeout_s=settings.body_timeout_s
+        ),
+    ]
     add_routes(app, *native.routers, *agno.routers)
     for prefix in agno.PREFIXES:
         app.state.error_renderers.register(prefix, agno.agno_error)

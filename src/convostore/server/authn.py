@@ -6,6 +6,10 @@ parse or validate anything. Checking a key usually costs nothing (key records ar
 `convostore.auth`); when the cache must be refreshed, the store is asked through
 `dispatch.read`, so a slow network database never holds the event loop.
 
+A request without a key runs in open mode only as far as `KeyService.authenticate` (the bind
+allows it, the database never held a key) and `AppContext.vet_open_caller` (the request is
+addressed to this machine by a loopback name) both allow.
+
 With rate limits on, callers are charged as `AppContext.admit` says; a caller that fails to
 authenticate is charged to its client address, and an address with no budget left is refused
 before its key is even looked up, so a flood of forged keys never reaches the database.
@@ -31,11 +35,21 @@ PRINCIPAL = "convostore.principal"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _authorization(scope: Scope) -> str | None:
+def _header(scope: Scope, wanted: bytes) -> str | None:
     for name, value in scope.get("headers", ()):
-        if name == b"authorization":
+        if name == wanted:
             return str(value.decode("latin-1"))
     return None
+
+
+def _announces_body(scope: Scope) -> bool:
+    """A request whose headers say a body follows (a GET may send one, and memories.ai reads it)."""
+    for name, value in scope.get("headers", ()):
+        if name == b"transfer-encoding":
+            return True
+        if name == b"content-length":
+            return value.strip() not in (b"", b"0")
+    return False
 
 
 async def authenticate(ctx: AppContext, scope: Scope) -> Principal:
@@ -43,7 +57,7 @@ async def authenticate(ctx: AppContext, scope: Scope) -> Principal:
     known: Principal | None = scope.get(PRINCIPAL)
     if known is not None:
         return known
-    raw = key_from_header(_authorization(scope))
+    raw = key_from_header(_header(scope, b"authorization"))
     keys = ctx.keys
     limiter = ctx.rate_limiter
     info = current_request()
@@ -55,6 +69,8 @@ async def authenticate(ctx: AppContext, scope: Scope) -> Principal:
             if limiter is not None and raw is not None:
                 limiter.check_waiting(address)
             principal = await read(ctx.store, keys.authenticate, raw, allow_open=ctx.allow_open)
+        if principal.key_id is None:  # open mode: only for requests addressed to this machine
+            principal = ctx.vet_open_caller(principal, _header(scope, b"host"))
     except Unauthenticated:
         if limiter is not None:
             limiter.check(address)
@@ -69,15 +85,15 @@ async def principal_from(request: Request) -> Principal:
 
 
 class AuthenticateFirst:
-    """Pure ASGI: a request that may carry a body is authenticated from its headers before any
-    layer or route reads the body; a refusal is answered in the surface's own error shape and the
-    body is never read."""
+    """Pure ASGI: a request that may carry a body (a method that takes one, or any request that
+    announces one) is authenticated from its headers before any layer or route reads the body; a
+    refusal is answered in the surface's own error shape and the body is never read."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] in BODY_METHODS:
+        if scope["type"] == "http" and (scope["method"] in BODY_METHODS or _announces_body(scope)):
             app = scope["app"]
             try:
                 await authenticate(app.state.ctx, scope)

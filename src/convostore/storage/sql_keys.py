@@ -62,7 +62,13 @@ class KeysPart(SqlBase):
             row = conn.execute(sa.select(api_keys).where(where)).mappings().first()
         return key_from_row(row) if row else None
 
-    def has_active_keys(self) -> bool:
-        stmt = sa.select(api_keys.c.id).where(api_keys.c.revoked_at.is_(None)).limit(1)
+    def has_keys(self) -> bool:
+        """Whether any key was ever created here: revoked keys count, since they are kept."""
+        stmt = sa.select(api_keys.c.id).limit(1)
         with self.read() as conn:
             return conn.execute(stmt).first() is not None
+
+    def erase_keys(self) -> int:
+        """Delete every key record of every tenant, revoked ones too; returns how many."""
+        with self.write() as conn:
+            return conn.execute(api_keys.delete()).rowcount

@@ -12,7 +12,7 @@ from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.server import create_app
 from convostore.storage import SqlStore
-from tests.conftest import bearer
+from tests.conftest import LOCAL_URL, bearer
 
 
 def test_auth_texts_and_open_health(client: TestClient, keys: KeyService) -> None:
@@ -68,7 +68,7 @@ def test_user_scoped_keys_are_isolated(client: TestClient, keys: KeyService) -> 
 def two_db_client(settings: Settings, store: SqlStore, tmp_path: Path) -> Iterator[TestClient]:
     other = f"sqlite:///{tmp_path / 'other.db'}"
     multi = settings.model_copy(update={"databases": {"archive": other}})
-    with TestClient(create_app(multi, store=store)) as test_client:
+    with TestClient(create_app(multi, store=store), base_url=LOCAL_URL) as test_client:
         yield test_client
 
 

@@ -14,6 +14,7 @@ from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.server import create_app
 from convostore.storage import SqlStore
+from tests.conftest import LOCAL_URL
 
 GOLDEN = Path(__file__).parent / "golden"
 DETAIL = "/serve/api/v1/get_session_detail"
@@ -57,5 +58,5 @@ def keyed(store: SqlStore, keys: KeyService) -> dict[str, str]:
 
 @pytest.fixture
 def api(settings: Settings, store: SqlStore, keyed: dict[str, str]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store), base_url=LOCAL_URL) as client:
         yield client

@@ -12,6 +12,7 @@ from convostore.config import Settings
 from convostore.server import create_app
 from convostore.storage import SqlStore, open_store
 from tests.compat.memories_ai.conftest import DETAIL, IMPORT, LIST, assert_error, golden
+from tests.conftest import LOCAL_URL
 
 SESSION_ID = "590197794380320770"
 
@@ -135,7 +136,7 @@ def test_unknown_routes_and_wrong_methods(
 
 def test_oversized_body_is_0003(settings: Settings, store: SqlStore) -> None:
     small = settings.model_copy(update={"max_body_bytes": 100})
-    with TestClient(create_app(small, store=store)) as client:
+    with TestClient(create_app(small, store=store), base_url=LOCAL_URL) as client:
         assert_error(client.post(LIST, content=b"x" * 1000), "0003")
 
 
@@ -144,7 +145,9 @@ def test_database_failure_is_an_envelope_not_a_500(tmp_path: Path) -> None:
     store = open_store(url)
     try:
         with TestClient(
-            create_app(Settings(database_url=url), store=store), raise_server_exceptions=False
+            create_app(Settings(database_url=url), store=store),
+            raise_server_exceptions=False,
+            base_url=LOCAL_URL,
         ) as client:
             assert client.get(LIST).json()["code"] == "0000"
             with store.engine.begin() as conn:

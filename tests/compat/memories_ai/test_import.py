@@ -15,6 +15,7 @@ from convostore.config import Settings
 from convostore.server import create_app
 from convostore.storage import SqlStore
 from tests.compat.memories_ai.conftest import DETAIL, IMPORT, LIST, golden, ok
+from tests.conftest import LOCAL_URL
 
 DETAIL_GOLDEN = "get_session_detail_response.json"
 OBSERVED = "get_session_detail_observed.json"
@@ -87,7 +88,7 @@ def test_cli_imports_every_accepted_form_idempotently(
     again = _cli_json(database_url, "--unique-id", "team", *files)
     assert again["imported"] == 0 and again["skipped"] == 6 and again["messages"] == 0
 
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store), base_url=LOCAL_URL) as client:
         listed = client.get(LIST, params={"unique_id": "team"}).json()["data"]
         assert listed["total_count"] == "6"
         titles = {s["sessionId"]: s["title"] for s in listed["sessions"]}

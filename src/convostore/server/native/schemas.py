@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from convostore.models import (
+    MAX_BATCH_CEILING,
     ApiKey,
     EvidenceRef,
     KeyRole,
@@ -42,7 +43,11 @@ class CreateSessionBody(NewSession):
 
 
 class AppendMessagesBody(Body):
-    messages: list[NewMessage] = Field(min_length=1, description="1 to 1,000 messages, in order")
+    messages: list[NewMessage] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_CEILING,
+        description="1 to 1,000 messages (CONVOSTORE_MAX_BATCH), in order",
+    )
     create_if_missing: bool = Field(
         False, description="create the session (with `session` values) if it does not exist"
     )

@@ -2,9 +2,9 @@
 
 Authentication follows AgentOS: `Authorization: Bearer <key>` or the raw key, with its two 401
 texts (the caller is found by `server.authn`, as on every surface). A convostore key stands in
-for the security key; with no key configured and a loopback bind, calls run as the default tenant.
-A user-scoped key behaves like an AgentOS JWT with user isolation: its user is forced on every
-read and write.
+for the security key; in open mode (no key ever created, a loopback bind, a request addressed to
+localhost), calls run as the default tenant. A user-scoped key behaves like an AgentOS JWT with
+user isolation: its user is forced on every read and write.
 
 `db_id` picks one of the configured databases (Agno's `get_db` rules and texts). Each database has
 its own `SessionService`, built once and cached on the app.
