@@ -214,6 +214,8 @@ class ReadConnections:
         try:
             taken = take(cursor.execute(sql, args))
         except self.engine.dialect.loaded_dbapi.Error:
+            if interrupted():  # its time on the event loop is up, as in `run`
+                raise
             self._drop(conn)
             with self._autocommit.connect() as pooled:
                 return take(pooled.exec_driver_sql(sql, args))
