@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from convostore.config import Settings
 from convostore.server.app import create_app
 from convostore.storage import SqlStore
+from tests.conftest import LOCAL_URL
 
 BUDGET = 3_000  # each item below holds ~1,000 bytes of text: three make a page
 TEXT = "x" * 990
@@ -26,7 +27,7 @@ TEXT = "x" * 990
 @pytest.fixture
 def budgeted(database_url: str, store: SqlStore) -> Iterator[TestClient]:
     settings = Settings(database_url=database_url, max_page_bytes=BUDGET, max_batch=5)
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(settings, store=store), base_url=LOCAL_URL) as client:
         yield client
 
 
