@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from convostore.errors import NotFound
-from convostore.models import Message, Run, RunQuery, Session, SessionType
+from convostore.models import JSONObject, RunQuery, Session, SessionType
 from convostore.server.compat.agno.access import Target, reads, session_target
 from convostore.server.compat.agno.errors import bad_request, not_found
 from convostore.server.compat.agno.runs_map import (
@@ -18,6 +18,7 @@ from convostore.server.compat.agno.runs_map import (
     to_run_preview,
     to_session_run,
 )
+from convostore.server.compat.agno.turns_map import ImpliedRun, implied_runs, in_order, matches
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
 
@@ -67,13 +68,37 @@ def _runs(
     after: int | None,
     before: int | None,
     status: list[str] | None,
-) -> tuple[Session, list[Run], list[Message]]:
+) -> tuple[Session, list[ImpliedRun]]:
+    """The session's runs with their messages, in order: the recorded runs, and those its
+    messages recorded outside any run imply (`turns_map`)."""
     query = _query(after, before, status)
     session = _session(target, session_id, user_id)
     principal = target.for_user(user_id)
-    runs = target.service.runs_of(principal, session, query) if session.run_count else []
-    messages = target.service.all_messages_of(principal, session, with_refs=False) if runs else []
-    return session, runs, messages
+    service = target.service
+    runs = service.runs_of(principal, session, query) if session.run_count else []
+    if not session.message_count:
+        return session, [(r, []) for r in runs]
+    messages = service.all_messages_of(principal, session, with_refs=False)
+    by_run = messages_by_run(messages)
+    recorded = [(r, by_run.get(r.id, [])) for r in runs]
+    implied = [t for t in implied_runs(session, messages) if matches(t[0], query)]
+    return session, in_order(recorded, implied)
+
+
+def _listed(
+    target: Target,
+    session_id: str,
+    session_type: str | None,
+    user_id: str | None,
+    after: int | None,
+    before: int | None,
+    status: list[str] | None,
+) -> list[JSONObject]:
+    """The runs list's items (the previews are made from them, as AgentOS makes them)."""
+    session, runs = _runs(target, session_id, user_id, after, before, status)
+    kind = session_type or session.type
+    body = [to_session_run(r, messages, session, kind) for r, messages in runs]
+    return [b for b in body if b is not None]
 
 
 @router.get(
@@ -91,13 +116,8 @@ def get_session_runs(
     db_id: str | None = None,
     table: str | None = None,
 ) -> JSONResponse:
-    session, runs, messages = _runs(
-        target, session_id, user_id, created_after, created_before, status
-    )
-    kind = session_type or session.type
-    by_run = messages_by_run(messages)
-    body = [to_session_run(r, by_run.get(r.id, []), session, kind) for r in runs]
-    return JSONResponse([b for b in body if b is not None])
+    runs = _listed(target, session_id, session_type, user_id, created_after, created_before, status)
+    return JSONResponse(runs)
 
 
 @router.get(
@@ -117,11 +137,8 @@ def get_session_run_previews(
     db_id: str | None = None,
     table: str | None = None,
 ) -> JSONResponse:
-    session, runs, messages = _runs(
-        target, session_id, user_id, created_after, created_before, status
-    )
-    by_run = messages_by_run(messages)
-    return JSONResponse([to_run_preview(r, by_run.get(r.id, []), session) for r in runs])
+    runs = _listed(target, session_id, session_type, user_id, created_after, created_before, status)
+    return JSONResponse([to_run_preview(r) for r in runs])
 
 
 @router.get(
@@ -140,12 +157,23 @@ def get_session_run(
     table: str | None = None,
 ) -> JSONResponse:
     session = _session(target, session_id, user_id)
-    if session.run_count == 0:
+    if not session.run_count and not session.message_count:
         raise not_found(f"Session with ID {session_id} has no runs")
     principal = target.for_user(user_id)
-    try:
-        run = target.service.get_run(principal, session_id, run_id)
-    except NotFound:
-        raise not_found(f"Run with ID {run_id} not found in session {session_id}") from None
-    messages = target.service.all_messages_of(principal, session, with_refs=False, run_ids=[run_id])
-    return JSONResponse(to_run(run, messages, session))
+    service = target.service
+    if session.run_count:
+        try:
+            run = service.get_run(principal, session_id, run_id)
+        except NotFound:
+            pass
+        else:
+            messages = service.all_messages_of(
+                principal, session, with_refs=False, run_ids=[run_id]
+            )
+            return JSONResponse(to_run(run, messages, session))
+    if session.message_count:
+        messages = service.all_messages_of(principal, session, with_refs=False)
+        for implied, own in implied_runs(session, messages):
+            if implied.id == run_id:
+                return JSONResponse(to_run(implied, own, session))
+    raise not_found(f"Run with ID {run_id} not found in session {session_id}")
