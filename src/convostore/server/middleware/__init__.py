@@ -42,6 +42,7 @@ __all__ = [
     "watch_databases",
 ]
 
+
 def outer_layers(app: FastAPI, settings: Settings) -> list[Callable[[ASGIApp], ASGIApp]]:
     """The layers that wrap the whole app, outermost first (the app puts them outside FastAPI's
     own stack, so they also see what FastAPI answers by itself)."""
