@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable
 from typing import Any, ParamSpec, TypeVar, cast
 
+from convostore.components import describes_components
 from convostore.config import Limits
 from convostore.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from convostore.ids import new_id, utcnow
@@ -186,11 +187,16 @@ class SessionService:
     def create_session(self, principal: Principal, new: NewSession) -> Session:
         require_write(principal)
         new = self._prepare_new(principal, new)
+        trusted = describes_components(principal)
         if new.id is not None:
-            return self.store.create_session(principal.tenant_id, new, session_id=new.id)
+            return self.store.create_session(
+                principal.tenant_id, new, session_id=new.id, trusted=trusted
+            )
         for _ in range(3):  # a generated id can only collide across processes, and rarely
             try:
-                return self.store.create_session(principal.tenant_id, new, session_id=new_id())
+                return self.store.create_session(
+                    principal.tenant_id, new, session_id=new_id(), trusted=trusted
+                )
             except Conflict:
                 continue
         raise Conflict("could not allocate a session id; retry the request")
@@ -214,6 +220,8 @@ class SessionService:
             fields["title"] = ""
         if not fields:
             return self.get_session(principal, session_id)
+        if "component_id" in fields or "component_data" in fields:
+            fields["component_trusted"] = describes_components(principal)
         session = self.store.update_session(
             principal.tenant_id, session_id, fields, scope_user=principal.user_id
         )
@@ -299,6 +307,7 @@ class SessionService:
             messages=messages,
             scope_user=principal.user_id,
             create=create,
+            create_trusted=describes_components(principal),
             idempotency=self._claim(idempotency_key, f"messages:{session_id}", payload),
             max_title_chars=self.limits.max_title_chars,
         )
@@ -341,6 +350,7 @@ class SessionService:
             run=run,
             scope_user=principal.user_id,
             create=create,
+            create_trusted=describes_components(principal),
             idempotency=self._claim(idempotency_key, f"runs:{session_id}", payload),
             max_title_chars=self.limits.max_title_chars,
         )

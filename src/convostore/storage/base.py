@@ -51,6 +51,8 @@ class AppendRequest:
     run: NewRun | None = None
     scope_user: str | None = None
     create: NewSession | None = None
+    # whether the session `create` makes may describe its component to the tenant (components.py)
+    create_trusted: bool = True
     idempotency: IdempotencyClaim | None = None
     max_title_chars: int = 1_000
 
@@ -96,7 +98,10 @@ class Store(Protocol):
     def has_active_keys(self) -> bool: ...
 
     # sessions
-    def create_session(self, tenant_id: str, new: NewSession, *, session_id: str) -> Session: ...
+    # `trusted`: whether the session may describe its component to the tenant (components.py)
+    def create_session(
+        self, tenant_id: str, new: NewSession, *, session_id: str, trusted: bool = True
+    ) -> Session: ...
     def get_session(
         self, tenant_id: str, session_id: str, *, scope_user: str | None = None
     ) -> Session | None: ...
@@ -182,5 +187,6 @@ class Store(Protocol):
         component_type: SessionType,
         *,
         user_id: str | None = None,
+        component_id: str | None = None,
         limit: int = 500,
     ) -> list[Component]: ...

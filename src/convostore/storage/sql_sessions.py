@@ -86,7 +86,9 @@ def session_row(tenant_id: str, session: Session) -> dict[str, Any]:
     }
 
 
-def new_session_row(tenant_id: str, new: NewSession, session_id: str) -> dict[str, Any]:
+def new_session_row(
+    tenant_id: str, new: NewSession, session_id: str, *, trusted: bool = True
+) -> dict[str, Any]:
     created = to_micros(new.created_at or utcnow())
     return {
         "tenant_id": tenant_id,
@@ -100,6 +102,7 @@ def new_session_row(tenant_id: str, new: NewSession, session_id: str) -> dict[st
         "state": new.state,
         "metadata": new.metadata,
         "component_data": new.component_data,
+        "component_trusted": trusted,
         "extra": new.extra,
         "metrics": None,
         "message_count": 0,
@@ -156,8 +159,10 @@ def _filter_values(tenant_id: str, query: SessionQuery) -> dict[str, Any]:
 
 
 class SessionsPart(SqlBase):
-    def create_session(self, tenant_id: str, new: NewSession, *, session_id: str) -> Session:
-        row = new_session_row(tenant_id, new, session_id)
+    def create_session(
+        self, tenant_id: str, new: NewSession, *, session_id: str, trusted: bool = True
+    ) -> Session:
+        row = new_session_row(tenant_id, new, session_id, trusted=trusted)
         with self.write() as conn:
             inserted = conn.execute(
                 self.insert(sessions)
