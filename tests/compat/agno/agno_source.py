@@ -193,7 +193,7 @@ def _team_runs(created: int) -> tuple[TeamRunOutput, RunOutput]:
     )
     leader = TeamRunOutput(
         run_id="run-leader",
-        team_id="research-team",
+        team_id="claims-team",
         session_id="tm-1",
         user_id="u1",
         content="The claim holds.",
@@ -256,11 +256,11 @@ def fill_varied(db: Any) -> None:
     db.upsert_session(
         TeamSession(
             session_id="tm-1",
-            team_id="research-team",
+            team_id="claims-team",
             user_id="u1",
             team_data={
                 "name": "Research Team",
-                "team_id": "research-team",
+                "team_id": "claims-team",
                 "model": {"provider": "Anthropic", "name": "Claude", "id": "claude-sonnet"},
             },
             session_data={"session_name": "Claim check"},

@@ -25,7 +25,7 @@ from tests.compat.agno.agno_source import SUMMARY_WITH_OFFSET, fill_varied
 READS = [
     "/sessions",
     "/sessions?type=workflow",
-    "/sessions?type=team&component_id=research-team",
+    "/sessions?type=team&component_id=claims-team",
     "/sessions/ag-tools",
     "/sessions/tm-1",
     "/sessions/wf-1",
