@@ -40,6 +40,9 @@ class Limits:
     max_batch: int = 1_000
     max_page_size: int = 200
     max_message_page_size: int = 1_000
+    # what one page (or one chunk of a streamed answer) may hold of stored text and JSON; the
+    # page ends after the item that reaches it, so it holds at most this plus one item
+    max_page_bytes: int = 4 * 1024 * 1024
     max_query_chars: int = 500
     max_memory_chars: int = 5_000
 
@@ -84,6 +87,7 @@ class Settings(BaseSettings):
     max_json_bytes: int = _DEFAULT_LIMITS.max_json_bytes
     max_batch: int = _DEFAULT_LIMITS.max_batch
     max_page_size: int = _DEFAULT_LIMITS.max_page_size
+    max_page_bytes: int = Field(default=_DEFAULT_LIMITS.max_page_bytes, ge=1)
 
     log_level: str = "info"
 
@@ -120,4 +124,5 @@ class Settings(BaseSettings):
             max_json_bytes=self.max_json_bytes,
             max_batch=self.max_batch,
             max_page_size=self.max_page_size,
+            max_page_bytes=self.max_page_bytes,
         )

@@ -381,15 +381,36 @@ class SessionService:
         `seq` order, read a page at a time so that none is ever left out (`with_refs=False`:
         without evidence refs)."""
         out: list[Message] = []
-        after: int | None = None
-        limit = self.limits.max_message_page_size
-        while True:
-            query = MessageQuery(after=after, limit=limit, with_refs=with_refs, run_ids=run_ids)
-            page = self.messages_of(principal, session, query)
-            out.extend(page.items)
-            if not page.has_more or not page.items:
-                return out
-            after = page.items[-1].seq
+        after: int | None = 0
+        while after is not None:
+            chunk, after = self.messages_after(
+                principal, session, after, with_refs=with_refs, run_ids=run_ids
+            )
+            out.extend(chunk)
+        return out
+
+    def messages_after(
+        self,
+        principal: Principal,
+        session: Session,
+        after: int,
+        *,
+        with_refs: bool = True,
+        run_ids: list[str] | None = None,
+    ) -> tuple[list[Message], int | None]:
+        """The next page of `all_messages_of`: the messages after `seq` `after` (a page as large
+        as a page's size and byte budget allow), and the `seq` to continue after, None when none
+        follow. For answers that stream a whole conversation a page at a time."""
+        query = MessageQuery(
+            after=after,
+            limit=self.limits.max_message_page_size,
+            with_refs=with_refs,
+            run_ids=run_ids,
+        )
+        page = self.messages_of(principal, session, query)
+        if not page.has_more or not page.items:
+            return page.items, None
+        return page.items, page.items[-1].seq
 
     def _messages(
         self, principal: Principal, session_id: str, query: MessageQuery, *, session_read: bool
@@ -405,6 +426,7 @@ class SessionService:
             query,
             scope_user=principal.user_id,
             session_read=session_read,
+            max_bytes=self.limits.max_page_bytes,
         )
         if page is None:
             raise NotFound(f"session {session_id!r} not found", param="session_id")
@@ -435,6 +457,36 @@ class SessionService:
             raise NotFound(f"session {session_id!r} not found", param="session_id")
         return found
 
+    def run_page(
+        self,
+        principal: Principal,
+        session_id: str,
+        query: RunQuery,
+        *,
+        after: Run | None = None,
+        session: Session | None = None,
+    ) -> Page[Run]:
+        """The runs of `list_runs` after `after`, a page at a time (up to a page's size and byte
+        budget), for answers that stream them. Given the `session` this caller has just read, the
+        store is not asked again whether it exists."""
+        if session is not None:
+            _require_in_scope(principal, session)
+        check_ref(session_id, "session_id")
+        check_ref(query.statuses, "status")
+        page = self.store.run_page(
+            principal.tenant_id,
+            session_id,
+            query,
+            after=after,
+            limit=self.limits.max_page_size,
+            max_bytes=self.limits.max_page_bytes,
+            scope_user=principal.user_id,
+            session_read=session is not None,
+        )
+        if page is None:
+            raise NotFound(f"session {session_id!r} not found", param="session_id")
+        return page
+
     def get_run(self, principal: Principal, session_id: str, run_id: str) -> Run:
         check_ref(session_id, "session_id")
         check_ref(run_id, "run_id")
@@ -462,7 +514,12 @@ class SessionService:
                 raise InvalidRequest(f"{name} must be a finite number of seconds", param=name)
         if query.start is not None and query.end is not None and query.start > query.end:
             raise InvalidRequest("start must not be after end", param="start")
-        return self.store.find_evidence(principal.tenant_id, query, scope_user=principal.user_id)
+        return self.store.find_evidence(
+            principal.tenant_id,
+            query,
+            scope_user=principal.user_id,
+            max_bytes=self.limits.max_page_bytes,
+        )
 
     # --- memories -----------------------------------------------------------------------------
 
@@ -540,14 +597,19 @@ class SessionService:
             principal.tenant_id, memory_ids, scope_user=self._filter_user(principal, user_id)
         )
 
-    def list_memories(self, principal: Principal, query: MemoryQuery) -> Page[Memory]:
+    def list_memories(
+        self, principal: Principal, query: MemoryQuery, *, budgeted: bool = False
+    ) -> Page[Memory]:
+        """A page of memories; `budgeted`: a keyset page that may end early once it holds the
+        page byte budget (`has_more` stays true), for lists paged by cursor."""
         check_limit(query.limit, self.limits.max_page_size)
         check_text(query.search, self.limits.max_query_chars, "search")
         check_int64(query.offset, "offset")
         for name in ("agent_id", "team_id", "topics"):
             check_ref(getattr(query, name), name)
         scoped = query.model_copy(update={"user_id": self._filter_user(principal, query.user_id)})
-        return self.store.list_memories(principal.tenant_id, scoped)
+        max_bytes = self.limits.max_page_bytes if budgeted else None
+        return self.store.list_memories(principal.tenant_id, scoped, max_bytes=max_bytes)
 
     def memory_topics(self, principal: Principal, user_id: str | None = None) -> list[str]:
         return self.store.memory_topics(

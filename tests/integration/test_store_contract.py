@@ -233,6 +233,48 @@ def test_runs(store: SqlStore) -> None:
     assert session is not None and session.run_count == 2 and session.metrics == {"total_tokens": 9}
 
 
+def test_pages_end_at_their_byte_budget(store: SqlStore) -> None:
+    """A page stops after the item that takes its text and JSON to `max_bytes`: the items it
+    keeps are the first ones, in order, and `has_more` and the cursor continue right after."""
+    store.create_session(T, NewSession(), session_id="s")
+    big = [_user(f"{i}" * 1000, extra={"k": "v" * 500}) for i in range(1, 7)]
+    for start in (0, 3):  # two runs, so runs page too
+        store.append(T, AppendRequest("s", big[start : start + 3], run=NewRun(input="x" * 900)))
+    every = store.list_messages(T, "s", MessageQuery())
+    assert every is not None and len(every.items) == 6 and not every.has_more
+    for order in ("asc", "desc"):
+        for with_refs in (True, False):
+            seqs = [m.seq for m in every.items][:: 1 if order == "asc" else -1]
+            query = MessageQuery(order=order, with_refs=with_refs)
+            walked: list[Message] = []
+            after: int | None = None
+            for expected in (seqs[:3], seqs[3:]):  # ~1,500 each: the third reaches 3,500
+                bound = {"after": after} if order == "asc" else {"before": after}
+                page = store.list_messages(T, "s", query.model_copy(update=bound), max_bytes=3_500)
+                assert page is not None and [m.seq for m in page.items] == expected
+                assert page.has_more is (expected == seqs[:3])
+                assert page.next_cursor == (str(expected[-1]) if page.has_more else None)
+                walked += page.items
+                after = expected[-1]
+            assert walked == [
+                m if with_refs else m.model_copy(update={"refs": []})
+                for m in (every.items if order == "asc" else every.items[::-1])
+            ]
+    one = store.list_messages(T, "s", MessageQuery(limit=4), max_bytes=1)
+    assert one is not None and [m.seq for m in one.items] == [1] and one.has_more
+    counted = store.list_messages(T, "s", MessageQuery(limit=2), max_bytes=10**9)
+    assert counted is not None and [m.seq for m in counted.items] == [1, 2] and counted.has_more
+    runs = store.list_runs(T, "s", RunQuery())
+    assert runs is not None and len(runs) == 2
+    first = store.run_page(T, "s", RunQuery(), limit=10, max_bytes=1)
+    assert first is not None and first.items == runs[:1] and first.has_more
+    rest = store.run_page(T, "s", RunQuery(), after=runs[0], limit=10, max_bytes=1)
+    assert rest is not None and rest.items == runs[1:] and not rest.has_more
+    whole = store.run_page(T, "s", RunQuery(), limit=1)
+    assert whole is not None and whole.items == runs[:1] and whole.has_more
+    assert store.run_page(T, "nope", RunQuery(), limit=1) is None
+
+
 def _bundle(i: int, base: datetime) -> SessionBundle:
     when = base + timedelta(minutes=i)
     session = Session(

@@ -455,13 +455,23 @@ BAD_CURSORS = [
     _cursor(["title", "asc", "x", "y"]),
     _cursor(["created_at", "desc", 1, "x"]),
     _cursor(["updated_at' OR 1=1 --", "desc", 1, "x"]),
+    _cursor(b"[" * 1500),  # nesting deeper than a recursive parser goes
+    _cursor(b"[" * 1500 + b"]" * 1500),
+    _cursor(["evidence", "s", 1, [[[[]]]]]),
 ]
 
 
 @pytest.mark.parametrize("cursor", BAD_CURSORS)
 def test_malformed_cursors(hostile: Hostile, cursor: str) -> None:
-    for path in ("/v1/sessions", "/v1/memories"):
-        response = hostile.refused("GET", path, params={"after": cursor})
+    """Every opaque value a client hands back (the native lists' and evidence's `after`; the
+    other surfaces page by number) is a 400 when it is not one the server wrote."""
+    for path, params in (
+        ("/v1/sessions", {}),
+        ("/v1/memories", {}),
+        ("/v1/evidence", {"source_id": "v1"}),
+    ):
+        response = hostile.refused("GET", path, params={**params, "after": cursor})
         assert response.status_code == 400
         assert response.json()["error"]["param"] == "after"
-        assert "cursor" in response.json()["error"]["message"]
+        message = response.json()["error"]["message"]
+        assert "cursor" in message or (cursor == "\x00" and "NUL" in message)

@@ -9,7 +9,9 @@ halved the cost of writing a page of messages.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -27,14 +29,20 @@ def value_fields(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def dumps(content: Any) -> bytes:
+def dumps(content: Any, default: Callable[[Any], Any] = value_fields) -> bytes:
+    """`content` as JSON; `default` writes what JSON has no type for (domain values, and the
+    placeholders of `streaming`)."""
     try:
-        return orjson.dumps(content, default=value_fields, option=OPTIONS)
+        return orjson.dumps(content, default=default, option=OPTIONS)
     except TypeError:
         # A lone surrogate or an integer beyond 64 bits, echoed back from a refused request:
         # orjson cannot write them, the standard library writes them as valid (escaped) JSON.
-        return json.dumps(content, default=_fields_or_text, separators=(",", ":")).encode()
+        fallback = functools.partial(_written_or_text, default)
+        return json.dumps(content, default=fallback, separators=(",", ":")).encode()
 
 
-def _fields_or_text(value: Any) -> Any:
-    return value.__dict__ if isinstance(value, Value) else str(value)
+def _written_or_text(default: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return default(value)
+    except TypeError:
+        return str(value)

@@ -129,8 +129,10 @@ class Store(Protocol):
 
     # messages and runs
     def append(self, tenant_id: str, request: AppendRequest) -> Appended: ...
-    # `list_messages` and `list_runs` answer None for a session that is not there (in scope);
-    # `session_read=True` says the caller has just read it in scope, so that is not asked again
+    # `list_messages`, `list_runs` and `run_page` answer None for a session that is not there
+    # (in scope); `session_read=True` says the caller has just read it in scope, so that is not
+    # asked again. A page given `max_bytes` ends early once its text and JSON reach that many
+    # bytes (after one item at least; `page_budget`), with `has_more` true.
     def list_messages(
         self,
         tenant_id: str,
@@ -139,6 +141,7 @@ class Store(Protocol):
         *,
         scope_user: str | None = None,
         session_read: bool = False,
+        max_bytes: int | None = None,
     ) -> Page[Message] | None: ...
     def list_runs(
         self,
@@ -149,6 +152,18 @@ class Store(Protocol):
         scope_user: str | None = None,
         session_read: bool = False,
     ) -> list[Run] | None: ...
+    def run_page(
+        self,
+        tenant_id: str,
+        session_id: str,
+        query: RunQuery,
+        *,
+        after: Run | None = None,
+        limit: int,
+        max_bytes: int | None = None,
+        scope_user: str | None = None,
+        session_read: bool = False,
+    ) -> Page[Run] | None: ...
     def get_run(
         self,
         tenant_id: str,
@@ -160,7 +175,12 @@ class Store(Protocol):
 
     # evidence
     def find_evidence(
-        self, tenant_id: str, query: EvidenceQuery, *, scope_user: str | None = None
+        self,
+        tenant_id: str,
+        query: EvidenceQuery,
+        *,
+        scope_user: str | None = None,
+        max_bytes: int | None = None,
     ) -> Page[EvidenceHit]: ...
 
     # memories
@@ -174,7 +194,10 @@ class Store(Protocol):
     def delete_memories(
         self, tenant_id: str, memory_ids: list[str], *, scope_user: str | None = None
     ) -> int: ...
-    def list_memories(self, tenant_id: str, query: MemoryQuery) -> Page[Memory]: ...
+    # `max_bytes` cuts a keyset page (no offset, no total) as it cuts a page of messages
+    def list_memories(
+        self, tenant_id: str, query: MemoryQuery, *, max_bytes: int | None = None
+    ) -> Page[Memory]: ...
     def memory_topics(self, tenant_id: str, *, user_id: str | None = None) -> list[str]: ...
     def user_memory_stats(
         self, tenant_id: str, *, user_id: str | None, limit: int, offset: int

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from typing import Any, Generic, TypeVar
 
@@ -29,6 +29,7 @@ from convostore.storage.loop_reads import (
 )
 
 V = TypeVar("V")
+T = TypeVar("T")
 
 
 class Prepared:
@@ -65,10 +66,18 @@ class Prepared:
         SQLite (text) and decoded on PostgreSQL."""
         return run(self.sql, self.arguments(params))
 
+    def scan(self, scan: Scan[T], params: Mapping[str, Any], take: Take[T]) -> T:
+        """What `take` makes of the driver's rows (as `raw` gives them), handed over as the
+        database produces them: `take` may stop early, and on SQLite the rest is never read."""
+        return scan(self.sql, self.arguments(params), take)
+
     def rows(self, run: Run, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Rows as dicts by column key, JSON columns decoded."""
+        return self.decoded(run(self.sql, self.arguments(params)))
+
+    def decoded(self, found: Iterable[Sequence[Any]]) -> list[dict[str, Any]]:
+        """The driver's rows of this statement as dicts by column key, JSON columns decoded."""
         columns = self.columns
-        found = run(self.sql, self.arguments(params))
         rows = [dict(zip(columns, row, strict=True)) for row in found]
         for name in self.json_columns:
             for row in rows:
@@ -79,6 +88,8 @@ class Prepared:
 
 
 Run = Callable[[str, Any], Sequence[Sequence[Any]]]
+Take = Callable[[Iterable[Sequence[Any]]], T]
+Scan = Callable[[str, Any, Take[T]], T]
 
 
 class BuiltOnce(Generic[V]):
@@ -178,6 +189,28 @@ class ReadConnections:
                 self._pool.dispose()
             return self._run_pooled(sql, args)
         return rows
+
+    def scan(self, sql: str, args: Any, take: Take[T]) -> T:
+        """`take` of the statement's rows, handed over as they come. SQLite steps through them
+        on a cursor of this call's own, so whatever `take` leaves unread is never read (closing
+        the cursor ends the statement, and with it the read's snapshot); PostgreSQL's driver has
+        received them all already, and they are handed over from `run`."""
+        conn = getattr(self._local, "conn", None) if self._pool is None and self.direct else None
+        if conn is None and self._pool is None and self.direct:
+            conn = self._open()
+        if conn is None:
+            return take(self.run(sql, args))
+        try:
+            cursor = conn.driver_connection.cursor()
+            try:
+                return take(cursor.execute(sql, args))
+            finally:
+                with suppress(Exception):
+                    cursor.close()
+        except self.engine.dialect.loaded_dbapi.Error:
+            self._drop(conn)
+            with self._autocommit.connect() as pooled:
+                return take(pooled.exec_driver_sql(sql, args))
 
     def _run_checked_out(self, sql: str, args: Any) -> Sequence[Sequence[Any]]:
         assert self._pool is not None

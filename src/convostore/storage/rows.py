@@ -262,7 +262,7 @@ def message_from_columns(row: Sequence[Any]) -> Message:
     assembled directly when their stored JSON names every field, as it does when we wrote it.
     """
     session_id, seq, id_, run_id, role, content, thinkings, refs = row[:8]
-    tool_calls, metrics, from_history, extra, created = row[8:]
+    tool_calls, metrics, from_history, extra, created = row[8:13]  # a page's rows: sizes follow
     # JSON columns: text from SQLite, decoded from PostgreSQL; NULL, or a JSON `null` written by
     # the ORM, when empty (`_decoded`, inline: four per message)
     thinkings = _values_of(thinkings, _thinking)
@@ -394,7 +394,7 @@ def run_from_columns(row: Sequence[Any]) -> Run:
     (`sql_base.as_text`): a run's `content` may be any JSON value, a string included, so unlike
     the other mappers this one cannot tell text from a decoded value by its type."""
     session_id, id_, index, parent, component, user_id, status, input_, content = row[:9]
-    metrics, extra, created, updated = row[9:]
+    metrics, extra, created, updated = row[9:13]
     content = None if content is None else orjson.loads(content)
     metrics = None if metrics is None else orjson.loads(metrics)
     extra = None if extra is None else orjson.loads(extra)

@@ -27,6 +27,7 @@ from convostore.storage.engine import WRITE_OPTION
 from convostore.storage.group_commit import GroupCommit
 from convostore.storage.loop_reads import LoopReads, refuse_on_loop
 from convostore.storage.migrate import upgrade
+from convostore.storage.page_budget import budgeted_select, within_budget
 from convostore.storage.prepared import PreparedCache, ReadConnections
 
 T = TypeVar("T")
@@ -149,6 +150,37 @@ class SqlBase:
             return prepared.raw(self._readers.run, params)
         return prepared.rows(self._readers.run, params)
 
+    def select_budgeted(
+        self,
+        name: str,
+        columns: Sequence[sa.ColumnElement[Any]],
+        filters: Filters,
+        values: Mapping[str, Any],
+        *,
+        large: Sequence[str],
+        order_by: Sequence[tuple[str, bool]],
+        limit: int,
+        max_bytes: int,
+    ) -> tuple[list[Sequence[Any]], bool]:
+        """A page of `columns` (JSON as text) where every filter named in `values` holds,
+        ordered by `order_by`, cut at `limit` rows or after the row that takes its `large`
+        columns to `max_bytes` (`page_budget`); and whether rows followed it. Rows as the driver
+        gives them, each ending with its size. Prepared once per shape of `name`."""
+        params, shape = _flatten(values)
+        params["limit"] = limit + 1
+        if self.dialect == "postgresql":
+            params["max_bytes"] = max_bytes
+
+        def build() -> sa.Select[Any]:
+            where = _conditions(filters, shape)
+            return budgeted_select(
+                self.dialect, columns, large=large, where=where, order_by=order_by
+            )
+
+        prepared = self.prepared.get(("budgeted", name, shape), build)
+        take = functools.partial(within_budget, limit=limit, max_bytes=max_bytes)
+        return prepared.scan(self._readers.scan, params, take)
+
     @contextmanager
     def write(self) -> Iterator[sa.Connection]:
         refuse_on_loop()
@@ -195,11 +227,7 @@ class SqlBase:
         """
         values = dict(params)
         if request.after:
-            key_type = int if isinstance(table.c[request.sort].type, sa.Integer) else str
-            cursor = decode_cursor(
-                request.after, sort=request.sort, order=request.order, key_type=key_type
-            )
-            values["after_key"], values["after_id"] = cursor.key, cursor.id
+            values.update(self._after(table, request))
         if request.offset:
             values["offset"] = request.offset
         values["limit"] = request.limit + 1
@@ -229,6 +257,65 @@ class SqlBase:
                 Cursor(sort=request.sort, order=request.order, key=last[sort_at], id=last[id_at])
             )
         return Page(items=items, has_more=has_more, next_cursor=next_cursor, total=total)
+
+    def budgeted_page(
+        self,
+        table: sa.Table,
+        filters: Filters,
+        params: dict[str, Any],
+        request: PageRequest,
+        to_value: Callable[[dict[str, Any]], T],
+        *,
+        large: Sequence[str],
+        max_bytes: int,
+    ) -> Page[T]:
+        """`page` by keyset (after a cursor, never an offset; no total), its rows as dicts, and
+        cut after the row that takes its `large` columns to `max_bytes` (`page_budget`)."""
+        values = dict(params)
+        if request.after:
+            values.update(self._after(table, request))
+        flat, shape = _flatten(values)
+        flat["limit"] = request.limit + 1
+        if self.dialect == "postgresql":
+            flat["max_bytes"] = max_bytes
+        descending = request.order == "desc"
+
+        def build() -> sa.Select[Any]:
+            where = _conditions(filters, shape) + _keyset(table, shape, request)
+            order = ((request.sort, descending), ("id", descending))
+            return budgeted_select(
+                self.dialect,
+                tuple(table.c),
+                large=large,
+                where=where,
+                order_by=order,
+                as_text=False,
+            )
+
+        key = ("budgeted", table.name, shape, request.sort, request.order)
+        prepared = self.prepared.get(key, build)
+        take = functools.partial(within_budget, limit=request.limit, max_bytes=max_bytes)
+        rows, has_more = prepared.scan(self._readers.scan, flat, take)
+        found = prepared.decoded(rows)
+        next_cursor = None
+        if has_more and found:
+            last = found[-1]
+            next_cursor = encode_cursor(
+                Cursor(
+                    sort=request.sort, order=request.order, key=last[request.sort], id=last["id"]
+                )
+            )
+        return Page(items=[to_value(r) for r in found], has_more=has_more, next_cursor=next_cursor)
+
+    @staticmethod
+    def _after(table: sa.Table, request: PageRequest) -> dict[str, Any]:
+        """The keyset values of a page's `after` cursor (a 400 for one that is not ours)."""
+        assert request.after is not None
+        key_type = int if isinstance(table.c[request.sort].type, sa.Integer) else str
+        cursor = decode_cursor(
+            request.after, sort=request.sort, order=request.order, key_type=key_type
+        )
+        return {"after_key": cursor.key, "after_id": cursor.id}
 
     def count(self, table: sa.Table, filters: Filters, values: dict[str, Any]) -> int:
         """How many rows of `table` match the filters in `values`."""
@@ -284,17 +371,22 @@ def _page_statement(
 ) -> sa.Select[Any]:
     sort_col, id_col = table.c[request.sort], table.c.id
     descending = request.order == "desc"
-    conditions = _conditions(filters, shape)
-    if "after_key" in shape:
-        keyset = sa.tuple_(sort_col, id_col)
-        bound = sa.tuple_(sa.bindparam("after_key"), sa.bindparam("after_id"))
-        conditions.append(keyset < bound if descending else keyset > bound)
+    conditions = _conditions(filters, shape) + _keyset(table, shape, request)
     ordering = (sort_col.desc(), id_col.desc()) if descending else (sort_col, id_col)
     selected = sa.select(*columns) if columns is not None else sa.select(table)
     stmt = selected.where(*conditions).order_by(*ordering).limit(sa.bindparam("limit"))
     if "offset" in shape:
         stmt = stmt.offset(sa.bindparam("offset"))
     return stmt
+
+
+def _keyset(table: sa.Table, shape: Shape, request: PageRequest) -> list[sa.ColumnElement[bool]]:
+    """The condition that continues a page after its cursor's `(sort key, id)`, if it has one."""
+    if "after_key" not in shape:
+        return []
+    keyset = sa.tuple_(table.c[request.sort], table.c.id)
+    bound = sa.tuple_(sa.bindparam("after_key"), sa.bindparam("after_id"))
+    return [keyset < bound if request.order == "desc" else keyset > bound]
 
 
 def as_text(column: sa.Column[Any]) -> sa.ColumnElement[Any]:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from convostore.errors import InvalidRequest
 from convostore.models import EvidenceHit, EvidenceQuery, EvidenceRef, Page
+from convostore.storage.page_budget import UNBOUNDED, budgeted_select, within_budget
 from convostore.storage.sql_base import SqlBase
 from convostore.storage.tables import evidence, messages, sessions
 
@@ -35,7 +38,8 @@ def decode_evidence_cursor(token: str, param: str = "after") -> tuple[str, int, 
     if len(token) > MAX_CURSOR_LENGTH:
         raise InvalidRequest("cursor is too long", param=param)
     try:
-        data = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
+        # orjson: a hand-made cursor nested too deep is malformed too (json.loads recursed)
+        data = orjson.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
     except (ValueError, binascii.Error, UnicodeError):
         raise InvalidRequest("cursor is malformed", param=param) from None
     if not (
@@ -59,32 +63,42 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _cited_ref(refs: Any, index: int) -> EvidenceRef | None:
-    if isinstance(refs, list) and 0 <= index < len(refs):
-        return EvidenceRef.model_validate(refs[index])
-    return None
+def _cited_ref(ref: str | None) -> EvidenceRef | None:
+    """The cited ref, from its JSON text (None when the message holds no ref at that index)."""
+    return EvidenceRef.model_validate(orjson.loads(ref)) if ref is not None else None
 
 
 class EvidencePart(SqlBase):
+    def _cited(self) -> sa.ColumnElement[Any]:
+        """The one ref of a message's `refs` that a hit cites (not the message's whole list)."""
+        index = evidence.c.ref_index
+        if self.dialect == "postgresql":
+            return messages.c.refs.op("->", return_type=messages.c.refs.type)(index)
+        path = sa.literal("$[") + sa.cast(index, sa.Text) + sa.literal("]")
+        return sa.func.json_extract(messages.c.refs, path, type_=messages.c.refs.type)
+
     def find_evidence(
-        self, tenant_id: str, query: EvidenceQuery, *, scope_user: str | None = None
+        self,
+        tenant_id: str,
+        query: EvidenceQuery,
+        *,
+        scope_user: str | None = None,
+        max_bytes: int | None = None,
     ) -> Page[EvidenceHit]:
         e = evidence.c
-        joined = evidence.join(
-            messages,
-            sa.and_(
-                messages.c.tenant_id == e.tenant_id,
-                messages.c.session_id == e.session_id,
-                messages.c.seq == e.seq,
-            ),
-        )
-        conditions: list[Any] = [e.tenant_id == tenant_id, e.source_id == query.source_id]
+        conditions: list[Any] = [
+            e.tenant_id == tenant_id,
+            e.source_id == query.source_id,
+            messages.c.tenant_id == e.tenant_id,
+            messages.c.session_id == e.session_id,
+            messages.c.seq == e.seq,
+        ]
         if scope_user is not None:
-            joined = joined.join(
-                sessions,
-                sa.and_(sessions.c.tenant_id == e.tenant_id, sessions.c.id == e.session_id),
-            )
-            conditions.append(sessions.c.user_id == scope_user)
+            conditions += [
+                sessions.c.tenant_id == e.tenant_id,
+                sessions.c.id == e.session_id,
+                sessions.c.user_id == scope_user,
+            ]
         if query.session_id is not None:
             conditions.append(e.session_id == query.session_id)
         # overlap of [start_min, end_max] with [start, end]; a citation without items has no
@@ -98,39 +112,45 @@ class EvidencePart(SqlBase):
             keyset = sa.tuple_(e.session_id, e.seq, e.ref_index)
             bound = sa.tuple_(sa.literal(session_id), sa.literal(seq), sa.literal(ref_index))
             conditions.append(keyset > bound)
-        stmt = (
-            sa.select(
-                e.session_id,
-                e.seq,
-                e.ref_index,
-                e.source_id,
-                e.source_kind,
-                e.start_min,
-                e.end_max,
-                messages.c.id.label("message_id"),
-                messages.c.refs,
-            )
-            .select_from(joined)
-            .where(*conditions)
-            .order_by(e.session_id, e.seq, e.ref_index)
-            .limit(query.limit + 1)
+        columns = (
+            e.session_id,
+            e.seq,
+            e.ref_index,
+            e.source_id,
+            e.source_kind,
+            e.start_min,
+            e.end_max,
+            messages.c.id.label("message_id"),
+            self._cited().label("ref"),
         )
+        stmt = budgeted_select(
+            self.dialect,
+            columns,
+            large=("ref",),
+            where=conditions,
+            order_by=(("session_id", False), ("seq", False), ("ref_index", False)),
+        )
+        budget = UNBOUNDED if max_bytes is None else max_bytes
+        take = functools.partial(within_budget, limit=query.limit, max_bytes=budget)
         with self.read() as conn:
-            rows = conn.execute(stmt).mappings().all()
-        has_more = len(rows) > query.limit
+            result = conn.execute(stmt, {"limit": query.limit + 1, "max_bytes": budget})
+            try:
+                rows, has_more = take(result)
+            finally:
+                result.close()  # what `take` left unread is never read
         items = [
             EvidenceHit(
-                session_id=row["session_id"],
-                seq=row["seq"],
-                message_id=row["message_id"],
-                ref_index=row["ref_index"],
-                source_kind=row["source_kind"],
-                source_id=row["source_id"],
-                start=row["start_min"],
-                end=row["end_max"],
-                ref=_cited_ref(row["refs"], row["ref_index"]),
+                session_id=row[0],
+                seq=row[1],
+                ref_index=row[2],
+                source_id=row[3],
+                source_kind=row[4],
+                start=row[5],
+                end=row[6],
+                message_id=row[7],
+                ref=_cited_ref(row[8]),
             )
-            for row in rows[: query.limit]
+            for row in rows
         ]
         next_cursor = None
         if has_more and items:

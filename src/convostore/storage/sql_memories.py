@@ -27,6 +27,10 @@ MEMORY_FILTERS: Filters = {
 }
 
 
+# what a page of memories counts against its byte budget
+_LARGE_MEMORY_COLUMNS = ("memory", "topics", "source", "extra")
+
+
 def _topic_filter(value: sa.BindParameter[Any]) -> sa.ColumnElement[bool]:
     return sa.cast(memories.c.topics, sa.Text).like(value, escape="\\")
 
@@ -94,7 +98,9 @@ class MemoriesPart(SqlBase):
         with self.write() as conn:
             return conn.execute(stmt).rowcount
 
-    def list_memories(self, tenant_id: str, query: MemoryQuery) -> Page[Memory]:
+    def list_memories(
+        self, tenant_id: str, query: MemoryQuery, *, max_bytes: int | None = None
+    ) -> Page[Memory]:
         values: dict[str, Any] = {"tenant_id": tenant_id}
         for name in ("user_id", "agent_id", "team_id"):
             value = getattr(query, name)
@@ -109,6 +115,16 @@ class MemoriesPart(SqlBase):
             values[f"topic_{index}"] = like_pattern(quoted)
             filters[f"topic_{index}"] = _topic_filter
         request = PageRequest.of(query)
+        if max_bytes is not None and query.offset is None and not query.include_total:
+            return self.budgeted_page(
+                memories,
+                filters,
+                values,
+                request,
+                memory_from_row,
+                large=_LARGE_MEMORY_COLUMNS,
+                max_bytes=max_bytes,
+            )
         return self.page(memories, filters, values, request, memory_from_row)
 
     def memory_topics(self, tenant_id: str, *, user_id: str | None = None) -> list[str]:

@@ -58,7 +58,7 @@ async def list_memories(
         after=after,
     )
     service = context(request).service
-    page = await read(service.store, service.list_memories, caller, query)
+    page = await read(service.store, service.list_memories, caller, query, budgeted=True)
     items = [memory_json(m) for m in page.items]
     return JSONResponse(list_json(items, page.has_more, page.next_cursor))
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from starlette.responses import Response
 
-from convostore.models import MessageQuery, NewRun, NewSession, Principal, RunQuery, SortOrder
+from convostore.models import (
+    MessageQuery,
+    NewRun,
+    NewSession,
+    Principal,
+    Run,
+    RunQuery,
+    SortOrder,
+)
 from convostore.server.context import context, principal_from
 from convostore.server.dispatch import read, write
 from convostore.server.native.schemas import (
@@ -23,6 +33,8 @@ from convostore.server.native.schemas import (
 )
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
+from convostore.server.streaming import JSONStream, first_and_rest
+from convostore.service import SessionService
 
 router = APIRouter(
     route_class=LeanRoute,
@@ -120,17 +132,53 @@ async def list_runs(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     status: Annotated[list[str] | None, Query(description="repeatable, case-insensitive")] = None,
-) -> JSONResponse:
+) -> Response:
+    """Every run of the session; a long list is read and sent a page at a time."""
     query = RunQuery(created_after=created_after, created_before=created_before, statuses=status)
     service = context(request).service
-    runs = await read(service.store, service.list_runs, caller, session_id, query)
-    return JSONResponse({"object": "list", "data": [run_json(r) for r in runs]})
+    fetch = functools.partial(_runs_after, service, caller, session_id, query)
+    start: tuple[Run, ...] = ()
+    first, rest = await first_and_rest(service.store, fetch, start)
+    if rest is None:
+        return JSONResponse({"object": "list", "data": first})
+    return JSONStream({"object": "list", "data": rest})
+
+
+def _runs_after(
+    service: SessionService,
+    caller: Principal,
+    session_id: str,
+    query: RunQuery,
+    after: tuple[Run, ...],
+) -> tuple[list[dict[str, Any]], tuple[Run, ...] | None]:
+    """The runs after the one in `after` (from the first with `()`), as JSON, and where the
+    next page starts (None: nothing follows)."""
+    page = service.run_page(caller, session_id, query, after=after[0] if after else None)
+    following = (page.items[-1],) if page.has_more and page.items else None
+    return [run_json(r) for r in page.items], following
 
 
 @router.get("/runs/{run_id}", response_model=RunOut, summary="Read a run with its messages")
-async def get_run(request: Request, session_id: str, run_id: str, caller: Caller) -> JSONResponse:
+async def get_run(request: Request, session_id: str, run_id: str, caller: Caller) -> Response:
+    """The run and every message of it; many messages are read and sent a page at a time."""
     service = context(request).service
     run = await read(service.store, service.get_run, caller, session_id, run_id)
-    query = MessageQuery(run_ids=[run_id], limit=service.limits.max_batch)
-    page = await read(service.store, service.list_messages, caller, session_id, query)
-    return JSONResponse(run_json(run, page.items))
+    fetch = functools.partial(_run_messages_after, service, caller, session_id, run_id)
+    first, rest = await first_and_rest(service.store, fetch, 0)
+    body = run_json(run)
+    if rest is None:
+        body["messages"] = first
+        return JSONResponse(body)
+    body["messages"] = rest
+    return JSONStream(body)
+
+
+def _run_messages_after(
+    service: SessionService, caller: Principal, session_id: str, run_id: str, after: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """The run's messages after `seq` `after`, as JSON, and the `seq` to continue after."""
+    limit = service.limits.max_message_page_size
+    query = MessageQuery(after=after, limit=limit, run_ids=[run_id])
+    page = service.list_messages(caller, session_id, query)
+    following = page.items[-1].seq if page.has_more and page.items else None
+    return [message_json(m) for m in page.items], following

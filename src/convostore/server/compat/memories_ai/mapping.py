@@ -387,12 +387,22 @@ _SESSION_KEYS = ("title", "messages", "session_id")
 
 
 def to_session_detail(session: Session, messages: Iterable[Message]) -> dict[str, Any]:
-    """`get_session_detail` data: the shown messages in order, and the id as a string.
+    """`get_session_detail` data: the shown messages in order, and the id as a string."""
+    return session_detail(session, shown_messages(messages))
+
+
+def shown_messages(messages: Iterable[Message]) -> list[dict[str, Any]]:
+    """The messages memories.ai shows, in its shape (see `to_message`)."""
+    return [m for m in map(to_message, messages) if m is not None]
+
+
+def session_detail(session: Session, shown: Any) -> dict[str, Any]:
+    """`get_session_detail` data around `shown`, the messages already mapped (or a placeholder
+    for them, when they are streamed).
 
     Unknown keys an imported object carried are added back; the three known keys always come
     from the stored session, so a later rename or append shows.
     """
-    shown = [m for m in map(to_message, messages) if m is not None]
     out: dict[str, Any] = {"title": session.title, "messages": shown, "session_id": session.id}
     foreign = (session.extra or {}).get(FOREIGN)
     if isinstance(foreign, Mapping):

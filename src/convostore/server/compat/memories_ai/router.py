@@ -13,27 +13,32 @@ asks for another one: the request is one the key may never make, whether or not 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from convostore.auth import key_from_header
 from convostore.config import Limits
 from convostore.errors import InvalidRequest, NotFound, PayloadTooLarge, PermissionDenied
-from convostore.models import Principal, SessionQuery
-from convostore.server.compat.memories_ai.envelope import MissingParameter, success
+from convostore.models import Principal, Session, SessionQuery
+from convostore.server.compat.memories_ai.envelope import MissingParameter, envelope, success
 from convostore.server.compat.memories_ai.mapping import (
     PAGE_SIZE,
-    to_session_detail,
+    session_detail,
+    shown_messages,
     to_session_list,
 )
 from convostore.server.context import AppContext, context
 from convostore.server.dispatch import read
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
+from convostore.server.streaming import JSONStream, Streamed, read_chunks
+from convostore.service import SessionService
 from convostore.validation import check_id
 
 PREFIXES = ("/serve/api/v1", "/serve/api/video")
@@ -143,7 +148,11 @@ def list_sessions_data(ctx: AppContext, authorization: str | None, params: Param
     return to_session_list(page.items, page=page_number, total=page.total or 0)
 
 
-def session_detail_data(ctx: AppContext, authorization: str | None, params: Params) -> Any:
+def session_detail_start(
+    ctx: AppContext, authorization: str | None, params: Params
+) -> tuple[Principal, Session, list[dict[str, Any]], int | None]:
+    """The caller, the session, its first page of shown messages, and the `seq` its next page
+    starts after (None: that page was the last)."""
     principal = _caller(ctx, authorization)
     limits = ctx.service.limits
     unique_id = resolve_unique_id(principal, _text(params, "unique_id"), limits)
@@ -151,7 +160,16 @@ def session_detail_data(ctx: AppContext, authorization: str | None, params: Para
     session = ctx.service.get_session(principal, session_id)
     if session.user_id != unique_id:
         raise NotFound(f"session {session_id!r} not found", param="sessionId")
-    return to_session_detail(session, ctx.service.all_messages_of(principal, session))
+    shown, after = shown_after(ctx.service, principal, session, 0)
+    return principal, session, shown, after
+
+
+def shown_after(
+    service: SessionService, principal: Principal, session: Session, after: int
+) -> tuple[list[dict[str, Any]], int | None]:
+    """A page of the session's messages after `seq` `after`, as memories.ai shows them."""
+    messages, following = service.messages_after(principal, session, after)
+    return shown_messages(messages), following
 
 
 async def list_sessions(request: Request) -> JSONResponse:
@@ -163,13 +181,20 @@ async def list_sessions(request: Request) -> JSONResponse:
     return success(data)
 
 
-async def get_session_detail(request: Request) -> JSONResponse:
-    """memories.ai `get_session_detail`: the whole conversation, in order."""
+async def get_session_detail(request: Request) -> Response:
+    """memories.ai `get_session_detail`: the whole conversation, in order, in one answer (a
+    long one is read and sent a page at a time)."""
     params = await request_params(request)
     authorization = request.headers.get("authorization")
     ctx = context(request)
-    data = await read(ctx.store, session_detail_data, ctx, authorization, params)
-    return success(data)
+    principal, session, first, after = await read(
+        ctx.store, session_detail_start, ctx, authorization, params
+    )
+    if after is None:
+        return success(session_detail(session, first))
+    fetch = functools.partial(shown_after, ctx.service, principal, session)
+    shown = Streamed(first, read_chunks(ctx.store, fetch, after))
+    return JSONStream(envelope(session_detail(session, shown)))
 
 
 router = APIRouter(route_class=LeanRoute, tags=["memories.ai compatibility"])
