@@ -239,7 +239,11 @@ class SessionService:
             principal.tenant_id, session_ids, scope_user=principal.user_id
         )
 
-    def list_sessions(self, principal: Principal, query: SessionQuery) -> Page[Session]:
+    def list_sessions(
+        self, principal: Principal, query: SessionQuery, *, budgeted: bool = False
+    ) -> Page[Session]:
+        """A page of sessions; `budgeted`: a keyset page of whole sessions that may end early once
+        it holds the page byte budget (`has_more` stays true), for lists sent a page at a time."""
         check_limit(query.limit, self.limits.max_page_size)
         check_text(query.q, self.limits.max_query_chars, "q")
         if query.offset is not None and query.offset < 0:
@@ -250,7 +254,8 @@ class SessionService:
         scoped = query
         if user_id != query.user_id or query.include_total:
             scoped = query.model_copy(update={"user_id": user_id, "include_total": False})
-        page = self.store.list_sessions(principal.tenant_id, scoped)
+        max_bytes = self.limits.max_page_bytes if budgeted else None
+        page = self.store.list_sessions(principal.tenant_id, scoped, max_bytes=max_bytes)
         if query.include_total:
             page.total = self._total(principal.tenant_id, scoped)
         return page

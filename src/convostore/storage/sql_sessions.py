@@ -58,6 +58,10 @@ def session_key(tenant_id: str, session_id: str, scope_user: str | None) -> dict
     return values
 
 
+# What makes a whole session large: its title and JSON blobs.
+_LARGE_SESSION_COLUMNS = ("title", "summary", "state", "metadata", "component_data", "extra")
+
+
 def _scoped(stmt: Any, scope_user: str | None) -> Any:
     return stmt if scope_user is None else stmt.where(sessions.c.user_id == scope_user)
 
@@ -237,9 +241,21 @@ class SessionsPart(SqlBase):
             )
         return len(found)
 
-    def list_sessions(self, tenant_id: str, query: SessionQuery) -> Page[Session]:
+    def list_sessions(
+        self, tenant_id: str, query: SessionQuery, *, max_bytes: int | None = None
+    ) -> Page[Session]:
         values = _filter_values(tenant_id, query)
         request = PageRequest.of(query)
+        if max_bytes is not None and query.offset is None and not query.include_total:
+            return self.budgeted_page(
+                sessions,
+                SESSION_FILTERS,
+                values,
+                request,
+                session_from_row,
+                large=_LARGE_SESSION_COLUMNS,
+                max_bytes=max_bytes,
+            )
         if query.brief:
             to_value, columns = self._listed_brief, BRIEF_COLUMNS
         else:

@@ -1,26 +1,33 @@
-"""`/sessions/{id}/runs`, `/run-previews` and `/runs/{run_id}`: a session's runs, AgentOS-style."""
+"""`/sessions/{id}/runs`, `/run-previews` and `/runs/{run_id}`: a session's runs, AgentOS-style.
+
+A long list is sent as it is read, a chunk of runs at a time (`reading`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
 
 from convostore.errors import NotFound
 from convostore.models import JSONObject, RunQuery, Session, SessionType
 from convostore.server.compat.agno.access import Target, reads, session_target
 from convostore.server.compat.agno.errors import bad_request, not_found
+from convostore.server.compat.agno.reading import Turns, find_implied, turns
 from convostore.server.compat.agno.runs_map import (
     RUN_STATUSES,
-    messages_by_run,
     to_run,
     to_run_preview,
     to_session_run,
 )
-from convostore.server.compat.agno.turns_map import ImpliedRun, implied_runs, in_order, matches
+from convostore.server.compat.agno.turns_map import ImpliedRun
+from convostore.server.dispatch import read
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
+from convostore.server.streaming import JSONStream, Streamed, read_chunks
 
 router = APIRouter(route_class=LeanRoute, tags=["Sessions"])
 Agno = Annotated[Target, Depends(session_target)]
@@ -61,31 +68,26 @@ def _moment(epoch: int | None, name: str, *, end_of_second: bool = False) -> dat
         raise bad_request(f"{name} must be epoch seconds within the years 1 to 9999") from None
 
 
-def _runs(
-    target: Target,
-    session_id: str,
-    user_id: str | None,
-    after: int | None,
-    before: int | None,
-    status: list[str] | None,
-) -> tuple[Session, list[ImpliedRun]]:
-    """The session's runs with their messages, in order: the recorded runs, and those its
-    messages recorded outside any run imply (`turns_map`)."""
-    query = _query(after, before, status)
-    session = _session(target, session_id, user_id)
-    principal = target.for_user(user_id)
-    service = target.service
-    runs = service.runs_of(principal, session, query) if session.run_count else []
-    if not session.message_count:
-        return session, [(r, []) for r in runs]
-    messages = service.all_messages_of(principal, session, with_refs=False)
-    by_run = messages_by_run(messages)
-    recorded = [(r, by_run.get(r.id, [])) for r in runs]
-    implied = [t for t in implied_runs(session, messages) if matches(t[0], query)]
-    return session, in_order(recorded, implied)
+def _bodies(
+    runs: list[ImpliedRun], session: Session, kind: str, previews: bool
+) -> list[JSONObject]:
+    """Runs as the runs list shows them in a session of `kind` (hidden ones left out), or as
+    their previews (AgentOS makes each preview from the list's item)."""
+    bodies = [b for r, m in runs if (b := to_session_run(r, m, session, kind)) is not None]
+    return [to_run_preview(b) for b in bodies] if previews else bodies
 
 
-def _listed(
+@dataclass(frozen=True)
+class _Listing:
+    """How a streamed runs list goes on: the reader of the rest, and how to show each run."""
+
+    rest: Turns
+    session: Session
+    kind: str
+    previews: bool
+
+
+def _first_runs(
     target: Target,
     session_id: str,
     session_type: str | None,
@@ -93,19 +95,45 @@ def _listed(
     after: int | None,
     before: int | None,
     status: list[str] | None,
-) -> list[JSONObject]:
-    """The runs list's items (the previews are made from them, as AgentOS makes them)."""
-    session, runs = _runs(target, session_id, user_id, after, before, status)
+    previews: bool,
+) -> tuple[list[JSONObject], _Listing | None]:
+    """The first runs of the list (all of them for most sessions), and how the rest is read."""
+    query = _query(after, before, status)
+    session = _session(target, session_id, user_id)
+    first, rest = turns(target.service, target.for_user(user_id), session, query)
     kind = session_type or session.type
-    body = [to_session_run(r, messages, session, kind) for r, messages in runs]
-    return [b for b in body if b is not None]
+    bodies = _bodies(first, session, kind, previews)
+    return bodies, (_Listing(rest, session, kind, previews) if rest is not None else None)
+
+
+def _more_runs(listing: _Listing) -> tuple[list[JSONObject], _Listing | None]:
+    chunk, rest = listing.rest.take()
+    bodies = _bodies(chunk, listing.session, listing.kind, listing.previews)
+    return bodies, (listing if rest is not None else None)
+
+
+async def _runs_answer(
+    target: Target,
+    session_id: str,
+    session_type: str | None,
+    filters: tuple[str | None, int | None, int | None, list[str] | None],
+    *,
+    previews: bool,
+) -> Response:
+    """The runs list (or its previews): at once when small, else sent as it is read."""
+    store = target.service.store
+    first, rest = await read(
+        store, _first_runs, target, session_id, session_type, *filters, previews
+    )
+    if rest is None:
+        return JSONResponse(first)
+    return JSONStream(Streamed(first, read_chunks(store, _more_runs, rest)))
 
 
 @router.get(
     "/sessions/{session_id}/runs", operation_id="get_session_runs", summary="Get Session Runs"
 )
-@reads
-def get_session_runs(
+async def get_session_runs(
     target: Agno,
     session_id: str,
     session_type: TypeParam = None,
@@ -115,9 +143,9 @@ def get_session_runs(
     status: Statuses = None,
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
-    runs = _listed(target, session_id, session_type, user_id, created_after, created_before, status)
-    return JSONResponse(runs)
+) -> Response:
+    filters = (user_id, created_after, created_before, status)
+    return await _runs_answer(target, session_id, session_type, filters, previews=False)
 
 
 @router.get(
@@ -125,8 +153,7 @@ def get_session_runs(
     operation_id="get_session_run_previews",
     summary="Get Session Run Previews",
 )
-@reads
-def get_session_run_previews(
+async def get_session_run_previews(
     target: Agno,
     session_id: str,
     session_type: TypeParam = None,
@@ -136,9 +163,9 @@ def get_session_run_previews(
     status: Statuses = None,
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
-    runs = _listed(target, session_id, session_type, user_id, created_after, created_before, status)
-    return JSONResponse([to_run_preview(r) for r in runs])
+) -> Response:
+    filters = (user_id, created_after, created_before, status)
+    return await _runs_answer(target, session_id, session_type, filters, previews=True)
 
 
 @router.get(
@@ -156,6 +183,7 @@ def get_session_run(
     db_id: str | None = None,
     table: str | None = None,
 ) -> JSONResponse:
+    """A recorded run, with its messages, or one its session's messages imply."""
     session = _session(target, session_id, user_id)
     if not session.run_count and not session.message_count:
         raise not_found(f"Session with ID {session_id} has no runs")
@@ -171,9 +199,7 @@ def get_session_run(
                 principal, session, with_refs=False, run_ids=[run_id]
             )
             return JSONResponse(to_run(run, messages, session))
-    if session.message_count:
-        messages = service.all_messages_of(principal, session, with_refs=False)
-        for implied, own in implied_runs(session, messages):
-            if implied.id == run_id:
-                return JSONResponse(to_run(implied, own, session))
-    raise not_found(f"Run with ID {run_id} not found in session {session_id}")
+    implied = find_implied(service, principal, session, run_id)
+    if implied is None:
+        raise not_found(f"Run with ID {run_id} not found in session {session_id}")
+    return JSONResponse(to_run(*implied, session))

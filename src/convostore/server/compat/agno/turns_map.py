@@ -6,12 +6,15 @@ are presented as runs: a run starts at each user message and holds the replies t
 until the next user message or a message of a recorded run. The run is the id of its first
 message (stable: messages never change), and everything Agno shows of a run is read from the
 messages: the question as `run_input`, the answers as `content`, their reasoning steps and token
-counts, and the tool calls they made.
+counts, and the tool calls they made. A turn longer than a page of messages (its count or byte
+budget) goes on in a new run, so that no implied run is larger than what a response may hold.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+
+import orjson
 
 from convostore.models import JSONObject, Message, Run, RunQuery, Session
 from convostore.rules import sum_metrics
@@ -59,31 +62,59 @@ def _run_of(session: Session, turn: list[Message]) -> Run:
     )
 
 
-def implied_runs(session: Session, messages: Iterable[Message]) -> Iterator[ImpliedRun]:
+def message_size(message: Message) -> int:
+    """About what a message weighs in a response: its text and its JSON parts."""
+    size = len(message.content) + sum(len(t.content) + len(t.title) for t in message.thinkings)
+    if message.tool_calls:
+        size += len(orjson.dumps(message.tool_calls))
+    if message.extra:
+        size += len(orjson.dumps(message.extra))
+    return size
+
+
+def implied_runs(
+    session: Session, messages: Iterable[Message], *, max_messages: int, max_bytes: int
+) -> Iterator[ImpliedRun]:
     """The runs of `messages` (a session's messages in `seq` order, any of them) that belong to
-    no run, each with its messages; yielded as soon as each is complete."""
+    no run, each with its messages; yielded as soon as each is complete. A run holds at most
+    `max_messages` messages, and none after the one that brings it to `max_bytes`."""
     turn: list[Message] = []
+    held = 0
     previous_seq: int | None = None
     for message in messages:
         if message.run_id is not None:
             continue
         adjacent = previous_seq is not None and message.seq == previous_seq + 1
-        if turn and (not adjacent or _starts_a_turn(message, turn)):
+        full = len(turn) >= max_messages or held >= max_bytes
+        if turn and (not adjacent or full or _starts_a_turn(message, turn)):
             yield _run_of(session, turn), turn
-            turn = []
+            turn, held = [], 0
         turn.append(message)
+        held += message_size(message)
         previous_seq = message.seq
     if turn:
         yield _run_of(session, turn), turn
 
 
-def in_order(recorded: list[ImpliedRun], implied: list[ImpliedRun]) -> list[ImpliedRun]:
-    """Recorded runs (in their stored order) and implied ones together, by when each began."""
-    if not implied:
-        return recorded
-    if not recorded:
-        return implied
-    return sorted([*recorded, *implied], key=lambda pair: pair[0].created_at)
+def merged(recorded: Iterable[ImpliedRun], implied: Iterable[ImpliedRun]) -> Iterator[ImpliedRun]:
+    """Recorded runs (in their stored order) and implied ones (in the order of their messages)
+    together, by when each began; a recorded run first when both began at once. Lazy: each side
+    is read only as far as the merge has come."""
+    left, right = iter(recorded), iter(implied)
+    a, b = next(left, None), next(right, None)
+    while a is not None and b is not None:
+        if b[0].created_at < a[0].created_at:
+            yield b
+            b = next(right, None)
+        else:
+            yield a
+            a = next(left, None)
+    if a is not None:
+        yield a
+        yield from left
+    if b is not None:
+        yield b
+        yield from right
 
 
 def matches(run: Run, query: RunQuery) -> bool:
