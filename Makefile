@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint typecheck clean
+.PHONY: run test smoke lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,18 @@ run: $(VENV)/.server
 test: $(VENV)/.dev lint typecheck
 	$(BIN)/python -m pytest
 
+## smoke: a clean install of [server,postgres] in a temporary virtualenv, real servers driven over HTTP
+smoke:
+	PYTHON=$(PYTHON) scripts/smoke_install.sh
+
 lint: $(VENV)/.dev
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff format --check src tests bench scripts
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
 	$(BIN)/mypy bench
+	$(BIN)/mypy scripts
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 
-from convostore.errors import InvalidRequest, NotFound, Unauthenticated
+from convostore.errors import InvalidRequest, MissingKey, NotFound, Unauthenticated
 from convostore.ids import utcnow
 from convostore.models import KEY_ROLES, ApiKey, KeyRole, NewApiKey, Principal
 from convostore.storage.base import Store
@@ -135,12 +135,28 @@ class KeyService:
             self._keys_exist = None
             self._found.clear()
 
+    def answers_from_cache(self, raw: str | None, *, allow_open: bool) -> bool:
+        """Whether `authenticate(raw)` can be answered from what this process remembers, without
+        asking the store (so a caller on an event loop may call it there)."""
+        now = time.monotonic()
+        if raw is None:
+            if not allow_open:
+                return True
+            with self._lock:
+                cached = self._keys_exist
+            return cached is not None and now - cached[0] < _OPEN_MODE_CACHE_S
+        parsed = parse_key(raw)
+        if parsed is None:
+            return True
+        found = self._found.get(parsed[0])
+        return found is not None and now - found[0] < KEY_CACHE_S
+
     def authenticate(self, raw: str | None, *, allow_open: bool) -> Principal:
         """The caller behind `raw`; with no key, the default tenant if open mode allows it."""
         if raw is None:
             if allow_open and self.open_mode():
                 return Principal(tenant_id=DEFAULT_TENANT, role="admin")
-            raise Unauthenticated("an API key is required")
+            raise MissingKey("an API key is required")
         parsed = parse_key(raw)
         found = self._find(parsed[0]) if parsed else None
         digest = hash_secret(parsed[1]) if parsed else _DUMMY_HASH

@@ -520,10 +520,10 @@ def load_demo(
             continue
     return DemoLoad(
         tenant=tenant,
-        sessions=written,
-        messages=sum(len(b.messages) for b in new) if written else 0,
-        runs=sum(len(b.runs) for b in new) if written else 0,
+        sessions=len(written),
+        messages=sum(len(b.messages) for b in written),
+        runs=sum(len(b.runs) for b in written),
         memories=memories,
-        skipped_sessions=len(data.bundles) - written,
+        skipped_sessions=len(data.bundles) - len(written),
         skipped_memories=len(data.memories) - memories,
     )

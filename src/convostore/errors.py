@@ -4,7 +4,8 @@ The tree::
 
     ConvostoreError
     ├── InvalidRequest        400  malformed parameter, bad cursor, unknown field
-    ├── Unauthenticated       401  missing, unknown or revoked API key
+    ├── Unauthenticated       401  unknown or revoked API key
+    │   └── MissingKey        401  no API key at all
     ├── PermissionDenied      403  the key's role or user scope does not allow this
     ├── NotFound              404  no such object for this caller
     ├── Conflict              409  id already taken, idempotency key reused differently
@@ -37,6 +38,10 @@ class InvalidRequest(ConvostoreError):
 class Unauthenticated(ConvostoreError):
     status = 401
     type = "unauthenticated"
+
+
+class MissingKey(Unauthenticated):
+    """No key came with the request (some surfaces word this apart from a key that is wrong)."""
 
 
 class PermissionDenied(ConvostoreError):

@@ -19,6 +19,9 @@ SortOrder = Literal["asc", "desc"]
 
 JSONObject = dict[str, Any]
 Metrics = dict[str, int | float]
+# The signed 64-bit range: metric values lie within it, and session totals stop at its edges.
+MIN_INT64 = -(2**63)
+MAX_INT64 = 2**63 - 1
 
 ROLES: tuple[str, ...] = ("system", "user", "assistant", "tool")
 SESSION_TYPES: tuple[str, ...] = ("agent", "team", "workflow")
@@ -26,9 +29,11 @@ KEY_ROLES: tuple[str, ...] = ("admin", "write", "read")
 
 
 class Value(BaseModel):
-    """Base for domain values: strict about unknown fields so typos surface as errors."""
+    """Base for domain values: strict about unknown fields so typos surface as errors, and
+    about numbers: NaN and ±Infinity (which lenient JSON parsers accept, and which no JSON
+    column can hold) are refused in every typed number field."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -65,8 +70,11 @@ class EvidenceQuery(Value):
     """Evidence cited from one source, optionally within one session and a time range.
 
     A citation matches when its span `[start, end]` overlaps the requested one; either bound
-    may be left open. Hits come in conversation order, `(session_id, seq, ref_index)`.
+    may be left open. Hits come in conversation order, `(session_id, seq, ref_index)`. Bounds
+    that are not finite are let through here and refused by the service, with its own message.
     """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=True)
 
     source_id: str
     session_id: str | None = None

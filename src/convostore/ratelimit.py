@@ -63,9 +63,25 @@ class RateLimiter:
             bucket[0] = tokens
             return (1.0 - tokens) / self.rate
 
+    def waiting(self, key: str) -> float:
+        """Seconds until `key` may spend a token (0.0: it may now), spending nothing."""
+        now = self._clock()
+        with self._lock:
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                return 0.0
+            tokens = min(self.capacity, bucket[0] + (now - bucket[1]) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def check(self, key: str) -> None:
         """Spend one token of `key`, or refuse with the whole seconds to wait before retrying."""
-        wait = self.acquire(key)
+        self._refuse(self.acquire(key))
+
+    def check_waiting(self, key: str) -> None:
+        """Refuse, as `check` does, while `key` has no token left; spend nothing."""
+        self._refuse(self.waiting(key))
+
+    def _refuse(self, wait: float) -> None:
         if wait > 0.0:
             seconds = max(1, math.ceil(wait))
             raise RateLimited(

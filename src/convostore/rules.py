@@ -7,11 +7,13 @@ drift from the messages they are derived from.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import orjson
 
-from convostore.models import Metrics, NewMessage
+from convostore.models import MAX_INT64, MIN_INT64, Metrics, NewMessage
 
 # Keys summed into a session's roll-up: token counters and cost. Per-run timings such as
 # `duration` or `time_to_first_token` are kept on the run and message but are not additive.
@@ -23,20 +25,37 @@ def is_additive(key: str) -> bool:
     return key in ADDITIVE_KEYS or key.endswith(ADDITIVE_SUFFIXES)
 
 
-def add_metrics(total: Mapping[str, int | float], delta: Mapping[str, int | float]) -> Metrics:
-    """`total + delta` over additive keys; other keys of `total` are kept as they are."""
-    out: Metrics = dict(total)
+def add_metrics(total: Mapping[str, Any], delta: Mapping[str, Any]) -> Metrics:
+    """`total + delta` over additive keys; other keys of `total` are kept as they are.
+
+    Whatever either side holds, the sum is a finite number: values of `delta` that are not
+    finite numbers are skipped, and a total that is not one (a null left by a version that
+    stored NaN or Infinity) is kept as it is, for migration 0004 to compute it again from the
+    session's messages, rather than restarted from this delta and wrong ever after.
+    """
+    out: dict[str, Any] = dict(total)
     for key, value in delta.items():
-        if not is_additive(key) or isinstance(value, bool) or not isinstance(value, int | float):
+        if not is_additive(key) or not _is_number(value):
             continue
-        out[key] = _saturate(out.get(key, 0) + value)
+        current = out.get(key, 0)
+        if _is_number(current):
+            out[key] = _saturate(current + value)
     return out
 
 
+def _is_number(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _saturate(value: int | float) -> int | float:
-    """Integer totals stop at the 64-bit range, which JSON columns and responses can hold."""
-    if isinstance(value, int):
-        return max(-(2**63), min(value, 2**63 - 1))
+    """Totals stop at the signed 64-bit range (whatever their type: floats too, which would
+    otherwise overflow to infinity, stored as null), where every JSON reader can hold them."""
+    if value > MAX_INT64:
+        return MAX_INT64
+    if value < MIN_INT64:
+        return MIN_INT64
     return value
 
 

@@ -50,6 +50,7 @@ from convostore.validation import (
     check_json,
     check_limit,
     check_messages,
+    check_metrics,
     check_ref,
     check_text,
 )
@@ -174,8 +175,7 @@ class SessionService:
             check_id(values.component_id, self.limits, "component_id")
         for name in _SESSION_JSON_FIELDS:
             check_json(getattr(values, name), self.limits, name)
-        if values.summary is not None:
-            check_json(values.summary.model_dump(mode="json"), self.limits, "summary")
+        check_json(values.summary, self.limits, "summary")
 
     def _prepare_new(self, principal: Principal, new: NewSession) -> NewSession:
         self._check_session_fields(new)
@@ -339,6 +339,8 @@ class SessionService:
         check_json(run.content, self.limits, "content")
         check_json(run.extra, self.limits, "extra")
         check_json(run.metrics, self.limits, "metrics")
+        if run.metrics:
+            check_metrics(run.metrics, "metrics")
         check_batch(len(run.messages), self.limits)
         check_messages(run.messages, self.limits)
         create = self._prepare_new(principal, create_if_missing) if create_if_missing else None

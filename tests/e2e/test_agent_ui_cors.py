@@ -122,4 +122,3 @@ def test_agent_ui_origin_reads_everything_with_defaults(calls: dict[str, dict[st
 def test_another_origin_is_refused(calls: dict[str, dict[str, Any]]) -> None:
     for path, result in calls["other"].items():
         assert "blocked" in result, (path, result)
-

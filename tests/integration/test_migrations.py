@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import import_module
 
 import sqlalchemy as sa
@@ -9,8 +10,9 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from convostore.models import SessionQuery
-from convostore.storage import make_engine, open_store
+from convostore.ids import to_micros, utcnow
+from convostore.models import NewMessage, SessionQuery
+from convostore.storage import AppendRequest, IdempotencyClaim, make_engine, open_store
 from convostore.storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from convostore.storage.tables import metadata
 
@@ -73,3 +75,67 @@ def test_titles_stored_before_0002_are_folded_and_found(blank_database_url: str)
         assert found(f"strasse {batch + 4} é") == 0  # its title is empty: nothing to fold
     finally:
         store.close()
+
+
+def test_idempotency_keys_stored_before_0003_still_replay(blank_database_url: str) -> None:
+    """Keys remembered under 0002 (one per tenant) belong to their session after the upgrade: a
+    retry on that session replays the stored answer, the key on another session is new there;
+    down to 0002 and up again keeps every row that fits both."""
+    engine = make_engine(blank_database_url)
+    now = to_micros(utcnow())
+    answer = {
+        "session_id": "s1",
+        "messages": [
+            {"session_id": "s1", "seq": 1, "id": "m1", "role": "user", "content": "stored",
+             "created_at": "2026-11-21T00:00:00Z"}
+        ],
+        "run": None,
+    }  # fmt: skip
+    try:
+        with engine.connect() as conn:
+            command.upgrade(alembic_config(conn), "0002_title_folded")
+            conn.commit()
+        with engine.begin() as conn:
+            for session_id in ("s1", "s2"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO sessions (tenant_id, id, user_id, type, title, message_count,"
+                        " run_count, last_seq, created_at, updated_at)"
+                        " VALUES ('t', :id, 'u', 'agent', '', 1, 0, 1, 1, 1)"
+                    ),
+                    {"id": session_id},
+                )
+            conn.execute(
+                sa.insert(sa.table("idempotency_keys", *(sa.column(c) for c in _KEY_COLUMNS))),
+                [
+                    {"tenant_id": "t", "key": "k", "scope": "messages:s1", "session_id": "s1",
+                     "request_hash": "h", "result": json.dumps(answer), "created_at": now},
+                    {"tenant_id": "t", "key": "k2", "scope": "runs:s2", "session_id": "s2",
+                     "request_hash": "h", "result": json.dumps(answer), "created_at": now},
+                ],
+            )  # fmt: skip
+        upgrade(engine)
+        with engine.connect() as conn:
+            command.downgrade(alembic_config(conn), "0002_title_folded")
+            conn.commit()
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+    store = open_store(blank_database_url)
+    try:
+        claim = IdempotencyClaim(key="k", scope="messages:s1", request_hash="h")
+        new = [NewMessage(role="user", content="retry")]
+        replayed = store.append("t", AppendRequest("s1", new, idempotency=claim))
+        assert replayed.replayed and [m.content for m in replayed.messages] == ["stored"]
+        elsewhere = IdempotencyClaim(key="k", scope="messages:s2", request_hash="h")
+        written = store.append("t", AppendRequest("s2", new, idempotency=elsewhere))
+        assert not written.replayed and [m.content for m in written.messages] == ["retry"]
+        assert store.delete_sessions("t", ["s1", "s2"]) == 2
+        with store.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM idempotency_keys")).scalar() == 0
+    finally:
+        store.close()
+
+
+_KEY_COLUMNS = ("tenant_id", "key", "scope", "session_id", "request_hash", "result", "created_at")

@@ -309,9 +309,9 @@ def _bundle(i: int, base: datetime) -> SessionBundle:
 def test_import_sessions_skip_and_replace(store: SqlStore) -> None:
     base = datetime(2025, 1, 1, tzinfo=UTC)
     bundles = [_bundle(i, base) for i in range(5)]
-    assert store.import_sessions(T, bundles) == 5
-    assert store.import_sessions(T, bundles) == 0
-    assert store.import_sessions(T, bundles[:2], on_conflict="replace") == 2
+    assert len(store.import_sessions(T, bundles)) == 5
+    assert store.import_sessions(T, bundles) == []
+    assert store.import_sessions(T, bundles[:2], on_conflict="replace") == bundles[:2]
     page = store.list_sessions(T, SessionQuery(include_total=True, sort="created_at", order="asc"))
     assert page.total == 5 and page.items[0].created_at == base
     appended = store.append(T, AppendRequest("imp0", [_user("next")]))

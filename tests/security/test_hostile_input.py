@@ -199,19 +199,240 @@ def test_integers_beyond_64_bits(hostile: Hostile, value: int) -> None:
     )
 
 
-def test_metric_totals_stay_readable(hostile: Hostile) -> None:
-    """Totals that would pass 64 bits stop at its edge; reading the session still works."""
-    message = {"role": "user", "content": "x", "metrics": {"total_tokens": 2**64 - 1}}
-    path = "/v1/sessions/metrics-overflow/messages"
-    body = {"messages": [message, message], "create_if_missing": True}
-    created = hostile.client.post(path, json=body, headers=hostile.headers)
-    assert created.status_code == 201, created.text
+# --- numbers: NaN, Infinity, overflows, -0 ----------------------------------------------------
+
+# JSON tokens that are not finite 64-bit numbers; the parsers behind the surfaces accept the
+# first five (1e309 overflows to infinity) and orjson would store them all as null.
+NOT_FINITE = ["NaN", "Infinity", "-Infinity", "1e309", "-1e309"]
+HUGE_INTEGERS = [str(2**64), str(-(2**63) - 1), "1" + "0" * 400]
+MESSAGE = '{"messages": [{"role": "assistant", "content": "x", %s}]}'
+ITEM = '"refs": [{"source": {"id": "v"}, "items": [{"kind": "keyframe", %s}]}]'
+IMPORT = '{"unique_id": "u1", "sessions": [{"session_id": "imported-1", "messages": [%s]}]}'
+MEMORIES_AI_REF = (
+    '{"role": "assistant", "content": "x", "refs": [{"video": {"video_no": "v"},'
+    ' "refItems": [{"videoNo": "v", "type": "keyframe", %s}]}]}'
+)
+# Every surface and field family that takes numbers; `@` is where the number goes.
+NUMBER_FIELDS: list[tuple[str, str, str]] = [
+    ("POST", "/v1/sessions/meta-0/messages", MESSAGE % '"metrics": {"total_tokens": @}'),
+    ("POST", "/v1/sessions/meta-0/messages", MESSAGE % ITEM % '"start": @'),
+    ("POST", "/v1/sessions/meta-0/messages", MESSAGE % ITEM % '"start": 1, "end": @'),
+    ("POST", "/v1/sessions/meta-0/messages", MESSAGE % ITEM % '"start": 1, "extra": {"n": @}'),
+    (
+        "POST",
+        "/v1/sessions/meta-0/messages",
+        MESSAGE % '"refs": [{"source": {"id": "v", "duration": @}}]',
+    ),
+    (
+        "POST",
+        "/v1/sessions/meta-0/messages",
+        MESSAGE % '"refs": [{"source": {"id": "v", "extra": {"n": [@]}}}]',
+    ),
+    ("POST", "/v1/sessions/meta-0/messages", MESSAGE % '"thinkings": [{"extra": {"n": @}}]'),
+    ("POST", "/v1/sessions/meta-0/messages", MESSAGE % '"tool_calls": [{"arguments": {"n": @}}]'),
+    ("POST", "/v1/sessions/meta-0/messages", MESSAGE % '"extra": {"a": [1, {"b": @}]}'),
+    (
+        "POST",
+        "/v1/sessions/numbers-new/messages",
+        '{"messages": [{"role": "user", "content": "x"}], "create_if_missing": true,'
+        ' "session": {"state": {"n": @}}}',
+    ),
+    ("POST", "/v1/sessions/meta-0/runs", '{"input": "x", "metrics": {"total_tokens": @}}'),
+    ("POST", "/v1/sessions/meta-0/runs", '{"input": "x", "content": @}'),
+    ("POST", "/v1/sessions/meta-0/runs", '{"input": "x", "content": {"n": @}}'),
+    ("POST", "/v1/sessions/meta-0/runs", '{"input": "x", "extra": {"n": @}}'),
+    (
+        "POST",
+        "/v1/sessions/meta-0/runs",
+        '{"input": "x", "messages": [{"role": "user", "metrics": {"cost": @}}]}',
+    ),
+    ("POST", "/v1/sessions", '{"state": {"n": @}}'),
+    ("POST", "/v1/sessions", '{"metadata": {"n": @}}'),
+    ("POST", "/v1/sessions", '{"component_data": {"n": @}}'),
+    ("POST", "/v1/sessions", '{"extra": {"n": @}}'),
+    ("POST", "/v1/sessions", '{"summary": {"text": "s", "covers_through_seq": @}}'),
+    ("PATCH", "/v1/sessions/meta-0", '{"state": {"n": @}}'),
+    ("PATCH", "/v1/sessions/meta-0", '{"summary": {"text": "s", "extra": {"n": @}}}'),
+    ("POST", "/v1/memories", '{"memory": "m", "user_id": "u1", "extra": {"n": @}}'),
+    ("POST", "/v1/memories", '{"memory": "m", "user_id": "u1", "source": {"seqs": [@]}}'),
+    ("PUT", "/v1/memories/mem-0", '{"memory": "m", "user_id": "u1", "extra": {"n": @}}'),
+    ("POST", "/v1/import/memories-ai", IMPORT % MEMORIES_AI_REF % '"startTime": @'),
+    ("POST", "/v1/import/memories-ai", IMPORT % MEMORIES_AI_REF % '"startTime": 1, "endTime": @'),
+    ("POST", "/v1/import/memories-ai", IMPORT % '{"role": "user", "content": "x", "n": @}'),
+    ("POST", "/sessions", '{"session_state": {"n": @}}'),
+    ("POST", "/sessions", '{"metadata": {"n": @}}'),
+    ("PATCH", "/sessions/meta-0", '{"session_state": {"n": @}}'),
+    ("PATCH", "/sessions/meta-0", '{"metadata": {"n": [@]}}'),
+    ("PATCH", "/sessions/meta-0", '{"summary": {"summary": "s", "n": @}}'),
+    ("POST", "/memories", '{"memory": "m", "user_id": "u1", "topics": [@]}'),
+    ("PATCH", "/memories/mem-0", '{"memory": "m", "user_id": "u1", "topics": [@]}'),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "template"), NUMBER_FIELDS)
+def test_numbers_that_are_not_finite_or_too_big_are_422(
+    hostile: Hostile, method: str, path: str, template: str
+) -> None:
+    """NaN, ±Infinity and integers beyond 64 bits are refused in every field on every
+    surface, nested or not: nothing is stored (orjson would have stored null)."""
+    for number in (*NOT_FINITE, *HUGE_INTEGERS):
+        raw = template.replace("@", number).encode()
+        response = _raw_json(hostile, method, path, raw)
+        assert response.status_code == 422, (number, response.text)
+
+
+RANGES: list[tuple[str, str, list[str]]] = [
+    # metric values: the signed 64-bit range, floats too
+    (
+        "/v1/sessions/meta-0/messages",
+        MESSAGE % '"metrics": {"total_tokens": @}',
+        [str(2**63), "1e308", "9.3e18", "-9.3e18"],
+    ),
+    ("/v1/sessions/meta-0/runs", '{"metrics": {"cost": @}}', [str(2**63), "1e308"]),
+    # evidence times: within ±2^53
+    ("/v1/sessions/meta-0/messages", MESSAGE % ITEM % '"start": @', ["1e300", str(2**53 + 2)]),
+    ("/v1/sessions/meta-0/messages", MESSAGE % ITEM % '"start": 0, "end": @', ["-1e16"]),
+    (
+        "/v1/sessions/meta-0/messages",
+        MESSAGE % '"refs": [{"source": {"id": "v", "duration": @}}]',
+        ["1e20"],
+    ),
+    ("/v1/import/memories-ai", IMPORT % MEMORIES_AI_REF % '"startTime": @', [str(2**60)]),
+]
+
+
+@pytest.mark.parametrize(("path", "template", "numbers"), RANGES)
+def test_numbers_out_of_their_range_are_422(
+    hostile: Hostile, path: str, template: str, numbers: list[str]
+) -> None:
+    for number in numbers:
+        raw = template.replace("@", number).encode()
+        response = _raw_json(hostile, "POST", path, raw)
+        assert response.status_code == 422, (number, response.text)
+        assert response.json()["error"]["param"], response.text
+
+
+def test_numbers_at_the_edges_are_kept(hostile: Hostile) -> None:
+    """Finite numbers of any size in free JSON, integers up to 2^64-1, metrics up to 2^63-1 and
+    evidence times up to ±2^53 are stored and read back as they were sent."""
+    state = {"big": 1e308, "small": 5e-324, "u64": 2**64 - 1, "i64": -(2**63)}
+    item = {"kind": "keyframe", "start": -(2.0**53), "end": 2.0**53}
+    message = {
+        "role": "assistant",
+        "content": "x",
+        "metrics": {"total_tokens": 2**63 - 1, "cost": -(2**63)},
+        "refs": [{"source": {"id": "edge-video", "duration": 2.0**53}, "items": [item]}],
+    }
+    body = {"messages": [message], "create_if_missing": True, "session": {"state": state}}
+    path = "/v1/sessions/numbers-edges"
     try:
-        for read in ("/v1/sessions/metrics-overflow", "/v1/sessions", "/sessions/metrics-overflow"):
+        created = hostile.client.post(f"{path}/messages", json=body, headers=hostile.headers)
+        assert created.status_code == 201, created.text
+        session = hostile.client.get(path, headers=hostile.headers).json()
+        assert session["state"] == state
+        assert session["metrics"] == {"total_tokens": 2**63 - 1, "cost": -(2**63)}
+        read = hostile.client.get(f"{path}/messages", headers=hostile.headers).json()
+        assert read["data"][0]["refs"][0]["items"][0] == {**item, "text": None, "extra": {}}
+    finally:
+        hostile.client.delete(path, headers=hostile.headers)
+
+
+def test_negative_zero_is_stored_as_zero(hostile: Hostile) -> None:
+    """-0 is the integer 0; -0.0 is stored (and read back) as 0.0 wherever it is, as
+    PostgreSQL's JSON keeps it, so both backends answer the same."""
+    raw = (
+        '{"messages": [{"role": "assistant", "content": "x", "metrics": {"cost": -0.0, "n": -0},'
+        ' "extra": {"a": [-0.0, {"b": -0.0}]}, "refs": [{"source": {"id": "zero-video",'
+        ' "duration": -0.0}, "items": [{"kind": "keyframe", "start": -0.0, "end": -0.0}]}]}],'
+        ' "create_if_missing": true, "session": {"state": {"z": -0.0, "i": -0}}}'
+    )
+    path = "/v1/sessions/numbers-zero"
+    headers = {**hostile.headers, "Content-Type": "application/json"}
+    try:
+        created = hostile.client.post(f"{path}/messages", content=raw, headers=headers)
+        assert created.status_code == 201, created.text
+        hits = hostile.client.get(
+            "/v1/evidence", params={"source_id": "zero-video"}, headers=hostile.headers
+        )
+        for response in (
+            created,
+            hostile.client.get(path, headers=hostile.headers),
+            hostile.client.get(f"{path}/messages", headers=hostile.headers),
+            hits,
+        ):
+            assert response.status_code == 200 or response is created, response.text
+            assert "-0.0" not in response.text, response.text
+        assert hits.json()["data"][0]["start"] == 0.0
+    finally:
+        hostile.client.delete(path, headers=hostile.headers)
+    assert "-0.0" not in repr(snapshot(hostile.store))
+
+
+def test_metric_totals_saturate_and_stay_appendable(hostile: Hostile) -> None:
+    """Totals that would pass the signed 64-bit range stop at its edge, floats as integers do
+    (1e308 twice would overflow to infinity, stored as null, and break every later append);
+    the session stays readable and appendable, and its evidence searchable."""
+    path = "/v1/sessions/metrics-overflow"
+    near_edge = {"total_tokens": 2**63 - 1, "cost": 9.2e18}
+    message = {"role": "user", "content": "x", "metrics": near_edge}
+    body = {"messages": [message, message], "create_if_missing": True}
+    edge = {"total_tokens": 2**63 - 1, "cost": 2**63 - 1}
+    try:
+        created = hostile.client.post(f"{path}/messages", json=body, headers=hostile.headers)
+        assert created.status_code == 201, created.text
+        for read in (path, "/sessions/metrics-overflow"):
             response = hostile.client.get(read, headers=hostile.headers)
             assert response.status_code == 200, response.text
+            assert response.json()["metrics"] == edge
+        for _ in range(2):  # refused each time, and nothing changes
+            raw = (MESSAGE % '"metrics": {"total_tokens": 1e308}').encode()
+            assert _raw_json(hostile, "POST", f"{path}/messages", raw).status_code == 422
+        cited = {
+            "role": "assistant",
+            "content": "y",
+            "metrics": {"total_tokens": 5, "cost": -1e15},
+            "refs": [{"source": {"id": "overflow-video"}, "items": [{"kind": "k", "start": 2}]}],
+        }
+        again = {"messages": [cited]}
+        appended = hostile.client.post(f"{path}/messages", json=again, headers=hostile.headers)
+        assert appended.status_code == 201, appended.text
+        session = hostile.client.get(path, headers=hostile.headers).json()
+        assert session["metrics"]["total_tokens"] == 2**63 - 1
+        assert session["metrics"]["cost"] < 2**63 - 1
+        hits = hostile.client.get(
+            "/v1/evidence", params={"source_id": "overflow-video"}, headers=hostile.headers
+        )
+        assert hits.status_code == 200 and len(hits.json()["data"]) == 1, hits.text
     finally:
-        hostile.client.delete("/v1/sessions/metrics-overflow", headers=hostile.headers)
+        hostile.client.delete(path, headers=hostile.headers)
+
+
+def test_sessions_stay_appendable_after_refused_numbers(hostile: Hostile) -> None:
+    """After every refusal above (most of them aimed at it), meta-0 still takes appends and
+    runs, its total sums, and evidence search answers."""
+    message = {
+        "role": "assistant",
+        "content": "x",
+        "metrics": {"total_tokens": 3},
+        "refs": [{"source": {"id": "after-video"}, "items": [{"kind": "k", "start": 1.5}]}],
+    }
+    before = hostile.client.get("/v1/sessions/meta-0", headers=hostile.headers).json()
+    appended = hostile.client.post(
+        "/v1/sessions/meta-0/messages", json={"messages": [message]}, headers=hostile.headers
+    )
+    assert appended.status_code == 201, appended.text
+    run = hostile.client.post(
+        "/v1/sessions/meta-0/runs",
+        json={"input": "y", "metrics": {"total_tokens": 2}},
+        headers=hostile.headers,
+    )
+    assert run.status_code == 201, run.text
+    after = hostile.client.get("/v1/sessions/meta-0", headers=hostile.headers).json()
+    assert after["metrics"]["total_tokens"] == before["metrics"].get("total_tokens", 0) + 5
+    hits = hostile.client.get(
+        "/v1/evidence", params={"source_id": "after-video"}, headers=hostile.headers
+    )
+    assert hits.status_code == 200 and hits.json()["data"][0]["start"] == 1.5, hits.text
 
 
 # --- NUL bytes, invalid UTF-8 and huge strings outside bodies -------------------------------------

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import ValidationError
 
-from convostore.errors import Conflict
+from convostore.errors import Conflict, Unprocessable
 from convostore.ids import new_id
 from convostore.models import JSONObject, Memory, Message, NewRun, Run, Session
 from convostore.rules import sum_metrics
@@ -26,6 +27,7 @@ from convostore.server.compat.agno.runs_map import from_agno_run, stringify_inpu
 from convostore.server.compat.agno.sessions_map import DERIVED_NAME, session_from_agno_row
 from convostore.server.compat.agno.wire import from_epoch, split_metrics
 from convostore.storage.base import SessionBundle, Store
+from convostore.validation import check_evidence, check_metrics, check_numbers
 
 SESSION_TABLE = "agno_sessions"
 RUNS_TABLE = "agno_runs"
@@ -194,14 +196,32 @@ def bundle_from_agno(row: JSONObject, runs: list[JSONObject]) -> SessionBundle:
             "last_message_at": messages[-1].created_at if messages else None,
         }
     )
-    return SessionBundle(session=session, runs=stored_runs, messages=messages)
+    bundle = SessionBundle(session=session, runs=stored_runs, messages=messages)
+    _check_numbers(bundle)
+    return bundle
+
+
+def _check_numbers(bundle: SessionBundle) -> None:
+    """The numbers every surface takes (`validation.check_numbers`): Agno writes its JSON with
+    Python's `json`, which writes NaN and Infinity, and those would be stored as null."""
+    where = f"session {bundle.session.id}"
+    check_numbers(bundle.session, where)
+    check_metrics(bundle.session.metrics, f"{where}.metrics")
+    for index, run in enumerate(bundle.runs):
+        check_numbers(run, f"{where}.runs[{index}]")
+        check_metrics(run.metrics, f"{where}.runs[{index}].metrics")
+    for message in bundle.messages:
+        at = f"{where}.messages[{message.seq}]"
+        check_numbers(message, at)
+        check_metrics(message.metrics, f"{at}.metrics")
+        check_evidence(message.refs, f"{at}.refs")
 
 
 def memory_from_agno(row: JSONObject) -> Memory:
     new = memory_from_agno_row(row)
     created = new.created_at or new.updated_at or from_epoch(0)
     assert created is not None
-    return Memory(
+    memory = Memory(
         id=str(new.id),
         user_id=new.user_id or "default",
         memory=new.memory,
@@ -212,6 +232,8 @@ def memory_from_agno(row: JSONObject) -> Memory:
         created_at=created,
         updated_at=new.updated_at or created,
     )
+    check_numbers(memory, f"memory {memory.id}")
+    return memory
 
 
 # --- reading the source ----------------------------------------------------------------------
@@ -261,7 +283,20 @@ def read_bundles(source: AgnoSource, batch_size: int = 100) -> Iterator[list[Ses
         result = conn.execution_options(stream_results=True).execute(stmt).mappings()
         while batch := [_row(r) for r in result.fetchmany(batch_size)]:
             runs = _runs_of(source, conn, batch)
-            yield [bundle_from_agno(r, runs[str(r["session_id"])]) for r in batch]
+            yield [_bundle(r, runs[str(r["session_id"])]) for r in batch]
+
+
+def _bundle(row: JSONObject, runs: list[JSONObject]) -> SessionBundle:
+    """`bundle_from_agno`, its validation errors as one line naming the session and value
+    (a NaN metric, say: Python's `json` writes them)."""
+    try:
+        return bundle_from_agno(row, runs)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        where = ".".join(str(step) for step in error["loc"])
+        raise Unprocessable(
+            f"session {row['session_id']}: {exc.title} {where}: {error['msg']}"
+        ) from None
 
 
 def read_memories(source: AgnoSource) -> Iterator[Memory]:
@@ -289,9 +324,10 @@ def import_agno(
     for bundles in read_bundles(source, batch_size):
         report.sessions_seen += len(bundles)
         fresh = [b for b in bundles if store.get_session(tenant_id, b.session.id) is None]
-        report.sessions_imported += store.import_sessions(tenant_id, fresh, on_conflict="skip")
-        report.runs += sum(len(b.runs) for b in fresh)
-        report.messages += sum(len(b.messages) for b in fresh)
+        written = store.import_sessions(tenant_id, fresh, on_conflict="skip")
+        report.sessions_imported += len(written)
+        report.runs += sum(len(b.runs) for b in written)
+        report.messages += sum(len(b.messages) for b in written)
         if progress is not None:
             progress(len(bundles))
     for memory in read_memories(source):

@@ -19,6 +19,7 @@ from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.ratelimit import RateLimiter
 from convostore.server import native
+from convostore.server.authn import AuthenticateFirst
 from convostore.server.body_limit import BodyLimitMiddleware
 from convostore.server.compat import agno
 from convostore.server.compat.memories_ai import envelope as memories_ai_envelope
@@ -143,7 +144,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     )
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.outer_layers = outer_layers(app, settings)
+    # innermost of the outer layers: after CORS, before anything reads a request body
+    app.outer_layers = [*outer_layers(app, settings), AuthenticateFirst]
     add_routes(app, *native.routers, *agno.routers)
     for prefix in agno.PREFIXES:
         app.state.error_renderers.register(prefix, agno.agno_error)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from fastapi import Request
 
-from convostore.auth import KeyService, key_from_header
+from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.ids import utcnow
 from convostore.models import Principal
@@ -58,14 +58,3 @@ def is_loopback(host: str) -> bool:
 def context(request: Request) -> AppContext:
     ctx: AppContext = request.app.state.ctx
     return ctx
-
-
-async def principal_from(request: Request) -> Principal:
-    """Authenticate the caller from `Authorization` (Bearer or raw key).
-
-    Runs on the event loop: key records are cached (see `convostore.auth`), so it queries the
-    database at most once every few seconds per key.
-    """
-    ctx = context(request)
-    raw = key_from_header(request.headers.get("authorization"))
-    return ctx.admit(ctx.keys.authenticate(raw, allow_open=ctx.allow_open))

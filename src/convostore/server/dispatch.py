@@ -2,9 +2,11 @@
 
 Handlers are `async` and hand each store call to `read` or `write`. An embedded SQLite read costs
 tens of microseconds, far less than a hop to a worker thread (which on a busy two-core machine
-also fights the event loop for the GIL), so it runs inline. Writes (which may wait for the write
-lock and an fsync) and every call to a network database run in worker threads, so they never
-stall the loop.
+also fights the event loop for the GIL), so it runs inline — with a deadline: a read still
+running after INLINE_READ_BUDGET_S (a search that scans every session, say) is interrupted and
+run again on the store's read threads (`storage.loop_deadline`). Writes (which may wait for the
+write lock and an fsync) and every call to a network database run in worker threads, so they
+never stall the loop.
 
 Threads are plain thread pools, handed calls with the event loop's own `run_in_executor`: under
 load that hop cost a third of what the generic thread helpers of the web framework cost (about
@@ -40,14 +42,21 @@ from typing import ParamSpec, TypeVar
 
 from convostore.config import Settings
 from convostore.storage.base import Store
+from convostore.storage.loop_deadline import deadline
 from convostore.storage.loop_reads import OffLoop, run_on_loop
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 WRITE_THREADS = 40
+# how long an embedded read may hold the event loop before it is run again in a read thread
+INLINE_READ_BUDGET_S = 0.02
 DEFAULT_READ_THREADS: int = Settings.model_fields["read_threads"].default
 _writers = ThreadPoolExecutor(max_workers=WRITE_THREADS, thread_name_prefix="convostore-write")
+COMPUTE_THREADS = 2
+_computers = ThreadPoolExecutor(
+    max_workers=COMPUTE_THREADS, thread_name_prefix="convostore-compute"
+)
 # each network database's readers; threads end when their store is gone
 _readers: weakref.WeakKeyDictionary[Store, ThreadPoolExecutor] = weakref.WeakKeyDictionary()
 _readers_lock = threading.Lock()
@@ -77,7 +86,14 @@ def stop_reads(store: Store) -> None:
 
 async def read(store: Store, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     if store.inline_reads:
-        return fn(*args, **kwargs)
+        with deadline(INLINE_READ_BUDGET_S) as budget:
+            try:
+                return fn(*args, **kwargs)
+            except BaseException:
+                if not budget.passed:
+                    raise
+        # it ran out of time on the loop: again, in a thread, as long as it takes
+        return await _in_thread(_reader_pool(store), fn, *args, **kwargs)
     on_loop = store.loop_reads()
     if on_loop is not None:
         try:
@@ -91,6 +107,13 @@ async def read(store: Store, fn: Callable[P, T], *args: P.args, **kwargs: P.kwar
 
 async def write(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     return await _in_thread(_writers, fn, *args, **kwargs)
+
+
+async def compute(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """CPU work that may take long (parsing a large request body): in one of COMPUTE_THREADS
+    threads, so that the loop serves other requests meanwhile and no more than that many such
+    jobs run at once whatever the number of clients."""
+    return await _in_thread(_computers, fn, *args, **kwargs)
 
 
 def _reader_pool(store: Store, threads: int = DEFAULT_READ_THREADS) -> ThreadPoolExecutor:

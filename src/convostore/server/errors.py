@@ -4,11 +4,18 @@ Each surface registers a renderer for its path prefix (`/v1` native, `/serve/api
 the root for Agno). Domain errors, FastAPI validation errors, unknown routes, oversized bodies and
 unexpected exceptions all go through `render_error`, so no surface ever answers with an HTML page
 or a traceback.
+
+A database error is logged as its classes and SQLSTATE and where it was raised, never its text
+(which may quote the conversation being written), and is answered here rather than passed on to
+the ASGI server, whose own log would print the whole exception.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +34,7 @@ from convostore.errors import (
     Unprocessable,
 )
 from convostore.server.responses import JSONResponse
+from convostore.storage.engine import describe_error
 
 log = logging.getLogger("convostore.server")
 
@@ -134,7 +142,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(sa.exc.OperationalError)
     async def _database(request: Request, exc: sa.exc.OperationalError) -> Response:
-        log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+        log.error(
+            "database error on %s %s: %s", request.method, request.url.path, describe_error(exc)
+        )
         error = Unavailable("the database is unavailable; retry later")
         return render_error(request.app, request.url.path, error)
 
@@ -143,7 +153,10 @@ def install_error_handlers(app: FastAPI) -> None:
         # The database refused a value the checks let through (PostgreSQL: a NUL character, a
         # number out of range): the request is at fault, and nothing was written.
         log.warning(
-            "database refused data on %s %s: %s", request.method, request.url.path, exc.orig
+            "database refused data on %s %s: %s",
+            request.method,
+            request.url.path,
+            describe_error(exc),
         )
         error = InvalidRequest(
             "the request holds a value the database cannot use (a NUL character or an"
@@ -151,8 +164,34 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return render_error(request.app, request.url.path, error)
 
+    for database_error in DATABASE_ERRORS:
+        app.add_exception_handler(database_error, _database_failure)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         error = InternalError(f"internal server error ({type(exc).__name__})")
         return render_error(request.app, request.url.path, error)
+
+
+# What the database and its drivers raise (a driver's own errors are wrapped by SQLAlchemy on
+# their way out, but are caught here too should one escape).
+DATABASE_ERRORS: tuple[type[Exception], ...] = (sa.exc.SQLAlchemyError, sqlite3.Error)
+with contextlib.suppress(ImportError):  # psycopg comes with the postgres extra
+    import psycopg
+
+    DATABASE_ERRORS += (psycopg.Error,)
+
+
+async def _database_failure(request: Request, exc: Exception) -> Response:
+    """A database error no other handler took: a 500, logged without the error's text."""
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    log.error(
+        "unhandled database error on %s %s: %s\n%s",
+        request.method,
+        request.url.path,
+        describe_error(exc),
+        where.rstrip(),
+    )
+    error = InternalError(f"internal server error ({type(exc).__name__})")
+    return render_error(request.app, request.url.path, error)

@@ -41,7 +41,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from convostore.server.dispatch import compute
+
 __all__ = ["LeanDispatch", "LeanRoute", "add_routes"]
+
+# bodies at least this large are parsed and validated in a worker thread, off the event loop
+LARGE_BODY_BYTES = 64 * 1024
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -320,8 +325,11 @@ class _Plan:
         content_type = request.headers.get("content-type", "")
         if content_type.split(";", 1)[0].strip().lower() != "application/json":
             return None
+        raw = await request.body()
         try:
-            return model.model_validate_json(await request.body())
+            if len(raw) < LARGE_BODY_BYTES:
+                return model.model_validate_json(raw)
+            return await compute(model.model_validate_json, raw)
         except ValidationError:
             return None
 

@@ -109,37 +109,38 @@ class _Placeholders:
     def render(self, value: Any) -> tuple[list[bytes], list[Streamed]]:
         """`value` as JSON, split where its placeholders were: n lists give n + 1 pieces."""
         self.found = []
-        pieces = dumps(value, default=self).split(self.quoted)
+        text = dumps(value, default=self)
         found = self.found
+        if not found:
+            return [text], found  # not split: a split copies even what it does not cut
+        pieces = text.split(self.quoted)
         if len(pieces) != len(found) + 1:
             raise RuntimeError("a streamed body's placeholder was not where it was put")
         return pieces, found
 
 
-async def _pieces(value: Any, placeholders: _Placeholders) -> AsyncIterator[bytes]:
+async def _pieces(value: Any, placeholders: _Placeholders) -> AsyncIterator[bytes | memoryview]:
+    """The body's bytes in pieces: a chunk's items are one piece, never copied again here (a
+    view of their rendering without its brackets)."""
     pieces, streams = placeholders.render(value)
     for piece, stream in zip(pieces, streams, strict=False):
-        yield piece + b"["
-        separator = b""
+        yield piece
+        yield b"["
+        first = True
         async for chunk in stream.chunks():
             if not chunk:
                 continue
+            if not first:
+                yield b","
+            first = False
             inner, nested = placeholders.render(list(chunk))
-            if not nested:  # the usual case: the chunk's items at once, without the brackets
-                yield separator + inner[0][1:-1]
-            else:
-                yield separator
-                async for part in _items(chunk, placeholders):
+            if not nested:  # the usual case: the chunk's items at once
+                yield memoryview(inner[0])[1:-1]
+                continue
+            for index, item in enumerate(chunk):  # items holding streamed lists of their own
+                if index:
+                    yield b","
+                async for part in _pieces(item, placeholders):
                     yield part
-            separator = b","
         yield b"]"
     yield pieces[-1]
-
-
-async def _items(chunk: Sequence[Any], placeholders: _Placeholders) -> AsyncIterator[bytes]:
-    """A chunk whose items hold lists streamed in turn: item after item, comma-separated."""
-    for index, item in enumerate(chunk):
-        if index:
-            yield b","
-        async for part in _pieces(item, placeholders):
-            yield part

@@ -35,7 +35,8 @@ from convostore.models import (
 
 @dataclass(frozen=True)
 class IdempotencyClaim:
-    """An `Idempotency-Key` and what it was sent with; a reuse with other content is a conflict."""
+    """An `Idempotency-Key` and what it was sent with (`scope`: the kind of write and its
+    session). A key is its session's: a reuse there with other content is a conflict."""
 
     key: str
     scope: str
@@ -128,7 +129,7 @@ class Store(Protocol):
         bundles: list[SessionBundle],
         *,
         on_conflict: Literal["skip", "replace"] = "skip",
-    ) -> int: ...
+    ) -> list[SessionBundle]: ...  # the bundles written
 
     # messages and runs
     def append(self, tenant_id: str, request: AppendRequest) -> Appended: ...

@@ -5,6 +5,10 @@ driver, so a write starts with `BEGIN IMMEDIATE` (takes the write lock up front:
 deadlocks) while a read opens no transaction at all: each statement reads its own consistent
 snapshot, concurrently with the writer, without the cost of BEGIN and COMMIT round trips.
 PostgreSQL: a bounded pool that checks connections before use, and a statement timeout.
+
+Both hide the values bound to a failed statement from its error (`hide_parameters`): they are
+conversations, and an error's text ends up in logs. `describe_error` says what failed in words
+that hold no data at all, for the logs that report database errors.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from convostore.errors import Unavailable
+from convostore.storage import loop_deadline
+from convostore.storage.stored_json import stored_json
 
 WRITE_OPTION = "convostore_write"
 
@@ -34,7 +40,11 @@ def make_engine(
     sqlite_synchronous: str = "FULL",
 ) -> sa.Engine:
     parsed = sa.make_url(url)
-    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    kwargs: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": stored_json,
+        "hide_parameters": True,
+    }
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, kwargs, sqlite_synchronous)
     if parsed.get_backend_name() == "postgresql":
@@ -85,6 +95,8 @@ def _sqlite_engine(url: str, kwargs: dict[str, Any], synchronous: str) -> sa.Eng
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+        # a read running on the event loop is interrupted once its deadline passes
+        dbapi_conn.set_progress_handler(loop_deadline.on_progress, loop_deadline.PROGRESS_STEPS)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
@@ -113,3 +125,20 @@ def wait_for_database(engine: sa.Engine, *, retries: int, interval_s: float) -> 
     where = engine.url.render_as_string(hide_password=True)
     reason = str(getattr(last, "orig", last)).strip().splitlines()[0] if last else "unknown"
     raise Unavailable(f"cannot reach the database at {where}: {reason}")
+
+
+def describe_error(exc: BaseException) -> str:
+    """A database error as its classes and code alone, e.g. `IntegrityError (UniqueViolation,
+    SQLSTATE 23505)`: never its message, which may quote row values (PostgreSQL's DETAIL lines
+    hold a violating key or row) or the statement's parameters."""
+    orig = exc.orig if isinstance(exc, sa.exc.DBAPIError) else None
+    driver = orig if orig is not None else exc
+    code = getattr(driver, "sqlstate", None)  # psycopg
+    if code is not None:
+        found = f"SQLSTATE {code}"
+    else:
+        found = getattr(driver, "sqlite_errorname", None) or ""  # sqlite3, e.g. SQLITE_BUSY
+    parts = [type(orig).__name__] if orig is not None else []
+    if found:
+        parts.append(found)
+    return f"{type(exc).__name__} ({', '.join(parts)})" if parts else type(exc).__name__

@@ -38,6 +38,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from convostore.errors import Unavailable
+from convostore.storage.engine import describe_error
 
 log = logging.getLogger("convostore.storage")
 
@@ -282,7 +283,10 @@ class GroupCommit:
                     error = exc
             if error is not None:
                 log.error(
-                    "group %d (%d writes) was not committed: %s", group.epoch, group.writes, error
+                    "group %d (%d writes) was not committed: %s",
+                    group.epoch,
+                    group.writes,
+                    describe_error(error),
                 )
                 self._drop(group.conn, error)
         finally:

@@ -12,12 +12,18 @@ while the loop serves other requests. Anything else that would use the database 
 such a call — a read through SQLAlchemy (`SqlBase.read`), or a statement that failed on its
 connection — raises `OffLoop` before touching the database, and the caller runs the whole call
 again in a worker thread, as before. Reads change nothing, so running one again is safe.
+
+greenlet comes with the `postgres` extra. Where it cannot be imported anyway, reads go to the
+worker threads (`greenlet_installed` warns once) rather than every read failing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
+import importlib
+import logging
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -29,6 +35,23 @@ T = TypeVar("T")
 
 # how these connections name themselves to PostgreSQL (unless the URL names them)
 LOOP_READS_NAME = "convostore-loop-reads"
+
+log = logging.getLogger("convostore.storage")
+
+
+@functools.cache
+def greenlet_installed() -> bool:
+    """Whether greenlet, which runs reads on the loop, can be imported; if not, one warning per
+    process (asked when a store opens, so the warning comes at start-up)."""
+    try:
+        importlib.import_module("greenlet")
+    except ImportError:
+        log.warning(
+            "greenlet is not installed: PostgreSQL reads run on read threads, not on the event "
+            "loop (CONVOSTORE_LOOP_READS); install convostore[postgres], which brings it"
+        )
+        return False
+    return True
 
 
 class OffLoop(BaseException):

@@ -21,12 +21,14 @@ import sqlalchemy as sa
 from sqlalchemy.util.concurrency import await_only
 
 from convostore.storage.engine import driver_connect_args
+from convostore.storage.loop_deadline import interrupted
 from convostore.storage.loop_reads import (
     LOOP_READS_NAME,
     LoopReadsByLoop,
     OffLoop,
     loop_reads_here,
 )
+from convostore.storage.stored_json import stored_json
 
 V = TypeVar("V")
 T = TypeVar("T")
@@ -83,7 +85,10 @@ class Prepared:
             for row in rows:
                 value = row[name]
                 if value is not None:
-                    row[name] = orjson.loads(value)
+                    try:
+                        row[name] = orjson.loads(value)
+                    except orjson.JSONDecodeError:
+                        row[name] = stored_json(value)
         return rows
 
 
@@ -184,6 +189,8 @@ class ReadConnections:
         try:
             rows: Sequence[Sequence[Any]] = self._local.cursor.execute(sql, args).fetchall()
         except self.engine.dialect.loaded_dbapi.Error:
+            if interrupted():  # its time on the event loop is up: the connection is fine
+                raise
             self._drop(conn)
             if self._pool is not None:
                 self._pool.dispose()

@@ -186,6 +186,7 @@ class Writer:
             args,
             exc,
             dialect.loaded_dbapi.Error,
+            hide_parameters=self.conn.engine.hide_parameters,  # as the engine's own errors
             connection_invalidated=dialect.is_disconnect(exc, self._driver, None),
             dialect=dialect,
         )

@@ -1,7 +1,14 @@
-"""Mapping between table rows and domain values. Pure functions, no queries."""
+"""Mapping between table rows and domain values. Pure functions, no queries.
+
+Rows are read as they are, whatever older versions stored: JSON text that orjson does not read
+(NaN, Infinity, 1e999) reads as null there (`stored_json`), and an evidence time that is not a
+finite number (stored as null) reads as 0 for a start and as absent for an end or a duration.
+Migration 0004 repairs such rows; until it runs, they are read this way.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, KeysView, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -22,6 +29,7 @@ from convostore.models import (
     Summary,
     Thinking,
 )
+from convostore.storage.stored_json import stored_json
 
 Row = Mapping[Any, Any]
 V = TypeVar("V", bound=BaseModel)
@@ -143,7 +151,12 @@ def session_from_row(row: Row) -> Session:
 
 def _decoded(value: Any) -> Any:
     """A JSON column's value: SQLite hands back its text, PostgreSQL the decoded value."""
-    return orjson.loads(value) if value.__class__ is str else value
+    if value.__class__ is str:
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return stored_json(value)
+    return value
 
 
 # The columns of a listing row, in the order `session_from_brief_columns` takes them.
@@ -174,7 +187,10 @@ def session_from_brief_columns(row: Sequence[Any]) -> Session:
         row
     )
     if metrics.__class__ is str:  # `_decoded`, inline
-        metrics = orjson.loads(metrics)
+        try:
+            metrics = orjson.loads(metrics)
+        except orjson.JSONDecodeError:
+            metrics = stored_json(metrics)
     updated_at = from_micros(updated)
     # usually the instant of the last update itself (datetimes are immutable)
     last_at = updated_at if last == updated else from_micros(last) if last else None
@@ -266,13 +282,16 @@ def message_from_columns(row: Sequence[Any]) -> Message:
     # JSON columns: text from SQLite, decoded from PostgreSQL; NULL, or a JSON `null` written by
     # the ORM, when empty (`_decoded`, inline: four per message)
     thinkings = _values_of(thinkings, _thinking)
-    refs = _values_of(refs, _ref)
-    if tool_calls.__class__ is str:
-        tool_calls = orjson.loads(tool_calls)
-    if metrics.__class__ is str:
-        metrics = orjson.loads(metrics)
-    if extra.__class__ is str:
-        extra = orjson.loads(extra)
+    refs = _values_of(refs, evidence_ref_from_json)
+    try:
+        if tool_calls.__class__ is str:
+            tool_calls = orjson.loads(tool_calls)
+        if metrics.__class__ is str:
+            metrics = orjson.loads(metrics)
+        if extra.__class__ is str:
+            extra = orjson.loads(extra)
+    except orjson.JSONDecodeError:
+        tool_calls, metrics, extra = (_decoded(v) for v in (tool_calls, metrics, extra))
     return _message(
         {
             "session_id": session_id,
@@ -296,8 +315,11 @@ def _values_of(column: Any, build: Callable[[Any], V]) -> list[V]:
     """The values of a JSON array column (text or decoded; NULL or JSON `null` when empty)."""
     if not column:
         return []
-    if column.__class__ is str:
-        column = orjson.loads(column)
+    if column.__class__ is str:  # `_decoded`, inline
+        try:
+            column = orjson.loads(column)
+        except orjson.JSONDecodeError:
+            column = stored_json(column)
     return [build(item) for item in column] if column else []
 
 
@@ -310,21 +332,44 @@ _item = _assembler(EvidenceItem)
 _evidence_ref = _whole(EvidenceRef)
 
 
-def _ref(data: dict[str, Any]) -> EvidenceRef:
-    """A stored evidence reference; JSON may hold a whole number where the model has a float.
-    `data` is freshly decoded, so it is changed in place."""
+def evidence_ref_from_json(data: dict[str, Any]) -> EvidenceRef:
+    """A stored evidence reference; JSON may hold a whole number where the model has a float,
+    and a null where an older version stored NaN or Infinity (see the module doc). `data` is
+    freshly decoded, so it is changed in place."""
     source = data["source"]
     duration = source.get("duration")
     if duration is not None and duration.__class__ is not float:
-        source["duration"] = float(duration)
+        source["duration"] = _time(duration)
     items = data.get("items") or []
     for item in items:
-        start, end = item["start"], item.get("end")
+        start, end = item.get("start"), item.get("end")
         if start.__class__ is not float:
-            item["start"] = float(start)
+            item["start"] = _time(start, 0.0)
         if end is not None and end.__class__ is not float:
-            item["end"] = float(end)
+            item["end"] = _time(end)
     return _evidence_ref({"source": _source(source), "items": [_item(i) for i in items]})
+
+
+def _time(value: Any, missing: float | None = None) -> float | None:
+    """A stored evidence time as a float; `missing` for one that is not a finite number."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            number = float(value)
+        except OverflowError:
+            return missing
+        if math.isfinite(number):
+            return number
+    return missing
+
+
+def evidence_span(ref: EvidenceRef) -> tuple[float | None, float | None]:
+    """The span a reference's items cover, `(earliest start, latest end)`, an item without an
+    end ending where it starts; `(None, None)` without items. What evidence rows index."""
+    if not ref.items:
+        return None, None
+    starts = [item.start for item in ref.items]
+    ends = [item.end if item.end is not None else item.start for item in ref.items]
+    return min(starts), max(ends)
 
 
 def message_to_row(
@@ -353,8 +398,7 @@ def message_to_row(
 def evidence_rows(tenant_id: str, message: Message) -> list[dict[str, Any]]:
     rows = []
     for index, ref in enumerate(message.refs):
-        starts = [item.start for item in ref.items]
-        ends = [item.end if item.end is not None else item.start for item in ref.items]
+        start_min, end_max = evidence_span(ref)
         rows.append(
             {
                 "tenant_id": tenant_id,
@@ -363,8 +407,8 @@ def evidence_rows(tenant_id: str, message: Message) -> list[dict[str, Any]]:
                 "seq": message.seq,
                 "ref_index": index,
                 "source_kind": ref.source.kind,
-                "start_min": min(starts) if starts else None,
-                "end_max": max(ends) if ends else None,
+                "start_min": start_min,
+                "end_max": end_max,
             }
         )
     return rows
@@ -395,9 +439,14 @@ def run_from_columns(row: Sequence[Any]) -> Run:
     the other mappers this one cannot tell text from a decoded value by its type."""
     session_id, id_, index, parent, component, user_id, status, input_, content = row[:9]
     metrics, extra, created, updated = row[9:13]
-    content = None if content is None else orjson.loads(content)
-    metrics = None if metrics is None else orjson.loads(metrics)
-    extra = None if extra is None else orjson.loads(extra)
+    try:
+        content = None if content is None else orjson.loads(content)
+        metrics = None if metrics is None else orjson.loads(metrics)
+        extra = None if extra is None else orjson.loads(extra)
+    except orjson.JSONDecodeError:  # see `stored_json`; a run's content may be a JSON string
+        content, metrics, extra = (
+            None if text is None else stored_json(text) for text in row[8:11]
+        )
     return _run(
         {
             "session_id": session_id,

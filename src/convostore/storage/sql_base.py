@@ -25,7 +25,7 @@ from convostore.cursors import Cursor, decode_cursor, encode_cursor
 from convostore.models import MemoryQuery, Page, SessionQuery
 from convostore.storage.engine import WRITE_OPTION
 from convostore.storage.group_commit import GroupCommit
-from convostore.storage.loop_reads import LoopReads, refuse_on_loop
+from convostore.storage.loop_reads import LoopReads, greenlet_installed, refuse_on_loop
 from convostore.storage.migrate import upgrade
 from convostore.storage.page_budget import budgeted_select, within_budget
 from convostore.storage.prepared import PreparedCache, ReadConnections
@@ -61,11 +61,12 @@ class SqlBase:
         self, engine: sa.Engine, *, listing_cache_bytes: int = 0, loop_reads: bool = True
     ) -> None:
         self.engine = engine
-        # PostgreSQL reads may run on the event loop with an asynchronous driver (loop_reads)
-        self.loop_reads_enabled = loop_reads
+        self.dialect = engine.dialect.name
+        # PostgreSQL reads may run on the event loop with an asynchronous driver (loop_reads),
+        # when greenlet, which runs them there, is installed
+        self.loop_reads_enabled = loop_reads and self.dialect != "sqlite" and greenlet_installed()
         # how much memory list pages may keep their mapped rows in (see row_memo)
         self.listing_cache_bytes = listing_cache_bytes
-        self.dialect = engine.dialect.name
         # An embedded SQLite read takes tens of microseconds: cheaper to run on the event loop than
         # to hand to a worker thread. Network databases are read from the event loop with an
         # asynchronous driver (loop_reads) or from worker threads (server.dispatch).

@@ -1,9 +1,16 @@
 """Messages and runs: the append path and the reads by `seq` and run index.
 
-An append is one transaction: replay check for the idempotency key, lock the session row, assign
-the next `seq` values, insert messages (and the run and evidence rows), update the session's
-derived fields, record the idempotency result. Nothing is visible until all of it is. Its
-statements are compiled once and run on the transaction's own connection (`prepared_writes`),
+An append is one transaction: lock the session row (creating it if asked) and check it is the
+caller's, look up the idempotency key, assign the next `seq` values, insert messages (and the run
+and evidence rows), update the session's derived fields, record the idempotency result. Nothing
+is visible until all of it is.
+
+Keys are looked up only after the lock and the owner check: a caller who may not write to the
+session gets the same answer as for a missing one whatever keys exist, and retries of one key
+(which name one session) wait for each other on the lock, so the second finds the first's answer
+instead of writing again.
+
+Its statements are compiled once and run on the transaction's own connection (`prepared_writes`),
 and the values it stores are built from the service's already validated input, not validated
 again: the append path is CPU-bound, and SQLAlchemy's and pydantic's per-call costs dominated it.
 """
@@ -92,11 +99,11 @@ class ConversationPart(SqlBase):
     def append(self, tenant_id: str, request: AppendRequest) -> Appended:
         with self.write() as conn:
             writer = self._writes.on(conn)
+            row = self._lock_session(writer, tenant_id, request)
             if request.idempotency is not None:
-                replay = self._replay(writer, tenant_id, request.idempotency)
+                replay = self._replay(writer, tenant_id, request, request.idempotency)
                 if replay is not None:
                     return replay
-            row = self._lock_session(writer, tenant_id, request)
             appended = self._append_locked(writer, tenant_id, request, row)
             if request.idempotency is not None:
                 self._remember(writer, tenant_id, request.idempotency, appended)
@@ -115,9 +122,13 @@ class ConversationPart(SqlBase):
             writer.execute("create session", self._create_session, values)
             rows = writer.rows("lock session", self._lock_select, key)
         row = rows[0] if rows else None
-        if row is None or (request.scope_user is not None and row["user_id"] != request.scope_user):
-            raise NotFound(f"session {request.session_id!r} not found", param="session_id")
-        return row
+        if row is not None and request.scope_user in (None, row["user_id"]):
+            return row
+        if row is not None and request.create is not None:
+            # asked to create it, but the id is another user's: the answer creating a session
+            # with a taken id gets, whoever holds it (ids are unique in a tenant)
+            raise Conflict(f"session {request.session_id!r} already exists", param="session_id")
+        raise NotFound(f"session {request.session_id!r} not found", param="session_id")
 
     def _lock_select(self) -> sa.Select[Any]:
         return self.lock(
@@ -223,8 +234,11 @@ class ConversationPart(SqlBase):
 
     # idempotency
 
-    def _replay(self, writer: Writer, tenant_id: str, claim: IdempotencyClaim) -> Appended | None:
-        key = {"tenant_id": tenant_id, "key": claim.key}
+    def _replay(
+        self, writer: Writer, tenant_id: str, request: AppendRequest, claim: IdempotencyClaim
+    ) -> Appended | None:
+        """The first answer to this key on this session, or None if it is new (or expired)."""
+        key = {"tenant_id": tenant_id, "session_id": request.session_id, "key": claim.key}
         rows = writer.rows("idempotency replay", _replay_select, key)
         if not rows:
             return None
@@ -461,6 +475,7 @@ def _ids_taken(size: int) -> Callable[[], sa.Select[Any]]:
 def _idempotency_key() -> tuple[sa.ColumnElement[bool], ...]:
     return (
         idempotency_keys.c.tenant_id == sa.bindparam("tenant_id"),
+        idempotency_keys.c.session_id == sa.bindparam("session_id"),
         idempotency_keys.c.key == sa.bindparam("key"),
     )
 

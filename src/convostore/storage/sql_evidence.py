@@ -4,6 +4,10 @@ The `evidence` table holds one row per (message, cited source) with the span its
 a query by source id and time range reads an index range of that table and joins only the
 matching messages (for the cited ref itself). Its key, `(tenant, source, session, seq,
 ref_index)`, is also the order of the hits, so keyset paging continues right after the last one.
+
+Hits are read as the message rows are (`rows.evidence_ref_from_json`), and a span that older
+versions stored as NaN or Infinity (PostgreSQL keeps both in float columns, SQLite Infinity)
+reads as unknown (null) until migration 0004 computes it again.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import base64
 import binascii
 import functools
 import json
+import math
 from typing import Any
 
 import orjson
@@ -20,7 +25,9 @@ import sqlalchemy as sa
 from convostore.errors import InvalidRequest
 from convostore.models import EvidenceHit, EvidenceQuery, EvidenceRef, Page
 from convostore.storage.page_budget import UNBOUNDED, budgeted_select, within_budget
+from convostore.storage.rows import evidence_ref_from_json
 from convostore.storage.sql_base import SqlBase
+from convostore.storage.stored_json import stored_json
 from convostore.storage.tables import evidence, messages, sessions
 
 MAX_CURSOR_LENGTH = 2048
@@ -63,20 +70,19 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _cited_ref(ref: str | None) -> EvidenceRef | None:
-    """The cited ref, from its JSON text (None when the message holds no ref at that index)."""
-    return EvidenceRef.model_validate(orjson.loads(ref)) if ref is not None else None
+def _cited_ref(refs: str | None, index: int) -> EvidenceRef | None:
+    """The `index`th of a message's refs, from the column's JSON text."""
+    values = stored_json(refs) if refs is not None else None
+    if isinstance(values, list) and 0 <= index < len(values):
+        return evidence_ref_from_json(values[index])
+    return None
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
 
 
 class EvidencePart(SqlBase):
-    def _cited(self) -> sa.ColumnElement[Any]:
-        """The one ref of a message's `refs` that a hit cites (not the message's whole list)."""
-        index = evidence.c.ref_index
-        if self.dialect == "postgresql":
-            return messages.c.refs.op("->", return_type=messages.c.refs.type)(index)
-        path = sa.literal("$[") + sa.cast(index, sa.Text) + sa.literal("]")
-        return sa.func.json_extract(messages.c.refs, path, type_=messages.c.refs.type)
-
     def find_evidence(
         self,
         tenant_id: str,
@@ -85,6 +91,8 @@ class EvidencePart(SqlBase):
         scope_user: str | None = None,
         max_bytes: int | None = None,
     ) -> Page[EvidenceHit]:
+        """A page of hits, ending at `query.limit` or once the cited messages' refs reach
+        `max_bytes` (`page_budget`: each hit reads its message's refs, up to 1 MiB)."""
         e = evidence.c
         conditions: list[Any] = [
             e.tenant_id == tenant_id,
@@ -121,12 +129,12 @@ class EvidencePart(SqlBase):
             e.start_min,
             e.end_max,
             messages.c.id.label("message_id"),
-            self._cited().label("ref"),
+            messages.c.refs,
         )
         stmt = budgeted_select(
             self.dialect,
             columns,
-            large=("ref",),
+            large=("refs",),
             where=conditions,
             order_by=(("session_id", False), ("seq", False), ("ref_index", False)),
         )
@@ -145,10 +153,10 @@ class EvidencePart(SqlBase):
                 ref_index=row[2],
                 source_id=row[3],
                 source_kind=row[4],
-                start=row[5],
-                end=row[6],
+                start=_finite(row[5]),
+                end=_finite(row[6]),
                 message_id=row[7],
-                ref=_cited_ref(row[8]),
+                ref=_cited_ref(row[8], row[2]),
             )
             for row in rows
         ]

@@ -40,6 +40,10 @@ from convostore.storage.tables import (
 )
 
 _CHILD_TABLES = (messages, evidence, runs, idempotency_keys)
+# Session ids named per statement by deletes and imports (far below every backend's limit).
+_IDS_PER_STATEMENT = 1_000
+# How often an import inserts sessions that other imports keep writing meanwhile before it gives up.
+_INSERT_ROUNDS = 20
 # What a list shows: no summary, state, metadata, component data or extra to decode.
 BRIEF_COLUMNS = tuple(as_text(sessions.c[name]) for name in BRIEF_SESSION_COLUMNS)
 # What a page of whole sessions reads (all but the tenant and the next message number).
@@ -227,18 +231,8 @@ class SessionsPart(SqlBase):
                 ),
                 scope_user,
             )
-            found = [r[0] for r in conn.execute(ids_stmt)]
-            if not found:
-                return 0
-            for table in _CHILD_TABLES:
-                conn.execute(
-                    table.delete().where(
-                        table.c.tenant_id == tenant_id, table.c.session_id.in_(found)
-                    )
-                )
-            conn.execute(
-                sessions.delete().where(sessions.c.tenant_id == tenant_id, sessions.c.id.in_(found))
-            )
+            found = [r[0] for r in conn.execute(self.lock(ids_stmt))]
+            _delete_locked(conn, tenant_id, found)
         return len(found)
 
     def list_sessions(
@@ -280,23 +274,12 @@ class SessionsPart(SqlBase):
         owned = sa.select(sessions.c.id).where(
             sessions.c.tenant_id == tenant_id, sessions.c.user_id == user_id
         )
-        counts: dict[str, int] = {}
         with self.write() as conn:
-            for table in _CHILD_TABLES:
-                result = conn.execute(
-                    table.delete().where(
-                        table.c.tenant_id == tenant_id, table.c.session_id.in_(owned)
-                    )
-                )
-                counts[table.name] = result.rowcount
-            counts["memories"] = conn.execute(
+            found = [r[0] for r in conn.execute(self.lock(owned))]
+            counts = _delete_locked(conn, tenant_id, found)
+            memories_deleted = conn.execute(
                 memories.delete().where(
                     memories.c.tenant_id == tenant_id, memories.c.user_id == user_id
-                )
-            ).rowcount
-            counts["sessions"] = conn.execute(
-                sessions.delete().where(
-                    sessions.c.tenant_id == tenant_id, sessions.c.user_id == user_id
                 )
             ).rowcount
         return UserErasure(
@@ -304,7 +287,7 @@ class SessionsPart(SqlBase):
             sessions=counts["sessions"],
             runs=counts["runs"],
             messages=counts["messages"],
-            memories=counts["memories"],
+            memories=memories_deleted,
         )
 
     def import_sessions(
@@ -313,45 +296,117 @@ class SessionsPart(SqlBase):
         bundles: list[SessionBundle],
         *,
         on_conflict: Literal["skip", "replace"] = "skip",
-    ) -> int:
-        """Write whole sessions as given, in one transaction; returns how many were written."""
+    ) -> list[SessionBundle]:
+        """Write whole sessions as given, in one transaction; returns the bundles written.
+
+        A session id another user holds is a conflict, never skipped into or replaced. Sessions
+        another transaction writes meanwhile (PostgreSQL) are found when inserting them: skipped,
+        or replaced in turn, as if the two imports had run one after the other.
+        """
         if not bundles:
-            return 0
-        ids = [b.session.id for b in bundles]
+            return []
         with self.write() as conn:
-            existing = {
-                r[0]
-                for r in conn.execute(
-                    sa.select(sessions.c.id).where(
-                        sessions.c.tenant_id == tenant_id, sessions.c.id.in_(ids)
-                    )
-                )
-            }
-            if existing and on_conflict == "replace":
-                for table in (*_CHILD_TABLES, sessions):
-                    id_col = table.c.id if table is sessions else table.c.session_id
-                    conn.execute(
-                        table.delete().where(table.c.tenant_id == tenant_id, id_col.in_(existing))
-                    )
-                existing = set()
-            todo = [b for b in bundles if b.session.id not in existing]
-            if not todo:
-                return 0
-            conn.execute(
-                sessions.insert(),
-                [
-                    session_row(tenant_id, b.session)
-                    | {"last_seq": max((m.seq for m in b.messages), default=0)}
-                    for b in todo
-                ],
+            held = self._holders(conn, tenant_id, [b.session.id for b in bundles])
+            _refuse_other_users(bundles, held)
+            if held and on_conflict == "replace":
+                _delete_locked(conn, tenant_id, list(held))
+                held = {}
+            todo = [b for b in bundles if b.session.id not in held]
+            written = self._insert_sessions(conn, tenant_id, todo, replace=on_conflict == "replace")
+            todo = [b for b in todo if b.session.id in written]
+            _insert_contents(conn, tenant_id, todo)
+        return todo
+
+    def _insert_sessions(
+        self, conn: sa.Connection, tenant_id: str, bundles: list[SessionBundle], *, replace: bool
+    ) -> set[str]:
+        """Insert the bundles' session rows; returns the ids inserted.
+
+        A session another transaction inserted meanwhile (PostgreSQL: its insert waits for that
+        transaction's end) is left out, or with `replace` deleted and inserted again, until none
+        is left: each round sees what committed before it.
+        """
+        inserted: set[str] = set()
+        # in id order: imports of overlapping sessions wait for each other, never deadlock
+        pending = sorted(bundles, key=_session_id)
+        insert = self.insert(sessions).on_conflict_do_nothing(index_elements=["tenant_id", "id"])
+        for _ in range(_INSERT_ROUNDS):
+            if not pending:
+                return inserted
+            rows = [_imported_row(tenant_id, b) for b in pending]
+            inserted.update(r[0] for r in conn.execute(insert.returning(sessions.c.id), rows))
+            pending = [b for b in pending if b.session.id not in inserted]
+            if not pending:
+                return inserted
+            held = self._holders(conn, tenant_id, [b.session.id for b in pending])
+            _refuse_other_users(pending, held)
+            if not replace:
+                return inserted
+            _delete_locked(conn, tenant_id, list(held))
+        raise Conflict("these sessions are being imported by other requests too; retry later")
+
+    def _holders(
+        self, conn: sa.Connection, tenant_id: str, session_ids: list[str]
+    ) -> dict[str, str]:
+        """The user of each of these sessions that exists, by session id; the sessions locked
+        (PostgreSQL) until the commit, as an import may delete them."""
+        found: dict[str, str] = {}
+        for start in range(0, len(session_ids), _IDS_PER_STATEMENT):
+            chunk = session_ids[start : start + _IDS_PER_STATEMENT]
+            stmt = sa.select(sessions.c.id, sessions.c.user_id).where(
+                sessions.c.tenant_id == tenant_id, sessions.c.id.in_(chunk)
             )
-            run_rows = [run_to_row(tenant_id, r) for b in todo for r in b.runs]
-            if run_rows:
-                conn.execute(runs.insert(), run_rows)
-            msg_rows = [message_to_row(tenant_id, m) for b in todo for m in b.messages]
-            if msg_rows:
-                conn.execute(messages.insert(), msg_rows)
-            ev_rows = [e for b in todo for m in b.messages for e in evidence_rows(tenant_id, m)]
-            if ev_rows:
-                conn.execute(evidence.insert(), ev_rows)
-        return len(todo)
+            found.update((r[0], r[1]) for r in conn.execute(self.lock(stmt)))
+        return found
+
+
+def _session_id(bundle: SessionBundle) -> str:
+    return bundle.session.id
+
+
+def _imported_row(tenant_id: str, bundle: SessionBundle) -> dict[str, Any]:
+    last_seq = max((m.seq for m in bundle.messages), default=0)
+    return session_row(tenant_id, bundle.session) | {"last_seq": last_seq}
+
+
+def _insert_contents(conn: sa.Connection, tenant_id: str, bundles: list[SessionBundle]) -> None:
+    """The runs, messages and evidence of sessions just inserted."""
+    run_rows = [run_to_row(tenant_id, r) for b in bundles for r in b.runs]
+    if run_rows:
+        conn.execute(runs.insert(), run_rows)
+    msg_rows = [message_to_row(tenant_id, m) for b in bundles for m in b.messages]
+    if msg_rows:
+        conn.execute(messages.insert(), msg_rows)
+    ev_rows = [e for b in bundles for m in b.messages for e in evidence_rows(tenant_id, m)]
+    if ev_rows:
+        conn.execute(evidence.insert(), ev_rows)
+
+
+def _refuse_other_users(bundles: list[SessionBundle], held: dict[str, str]) -> None:
+    for bundle in bundles:
+        holder = held.get(bundle.session.id)
+        if holder is not None and holder != bundle.session.user_id:
+            raise Conflict(
+                f"session {bundle.session.id!r} already exists for another user",
+                param="session_id",
+            )
+
+
+def _delete_locked(conn: sa.Connection, tenant_id: str, session_ids: list[str]) -> dict[str, int]:
+    """Delete sessions with everything filed under them (runs, messages, evidence, idempotency
+    keys); returns how many rows of each table went.
+
+    The sessions must be locked by this transaction (or, on SQLite, be in its write): an append
+    holds its session's lock until it commits, so none can add a row under one of them that this
+    delete would miss and leave behind.
+    """
+    counts = {table.name: 0 for table in (*_CHILD_TABLES, sessions)}
+    for start in range(0, len(session_ids), _IDS_PER_STATEMENT):
+        chunk = session_ids[start : start + _IDS_PER_STATEMENT]
+        for table in (*_CHILD_TABLES, sessions):
+            id_col = table.c.id if table is sessions else table.c.session_id
+            result = conn.execute(
+                table.delete().where(table.c.tenant_id == tenant_id, id_col.in_(chunk))
+            )
+            counts[table.name] += result.rowcount
+    return counts

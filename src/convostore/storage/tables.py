@@ -150,16 +150,18 @@ memories = sa.Table(
     sa.Index("ix_memories_user_updated", "tenant_id", "user_id", "updated_at", "id"),
 )
 
+# An Idempotency-Key is remembered per session (migration 0003): only callers who may write to
+# the session can reach it, so nobody replays, probes or uses up a key of a session not theirs,
+# and the session's deletion takes its keys along. `scope` says which kind of write it was.
 idempotency_keys = sa.Table(
     "idempotency_keys",
     metadata,
     sa.Column("tenant_id", ID, primary_key=True),
+    sa.Column("session_id", ID, primary_key=True),
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("scope", sa.String(300), nullable=False),
-    sa.Column("session_id", ID),
     sa.Column("request_hash", sa.String(64), nullable=False),
     sa.Column("result", JSON, nullable=False),
     sa.Column("created_at", TIME, nullable=False),
     sa.Index("ix_idempotency_created", "tenant_id", "created_at"),
-    sa.Index("ix_idempotency_session", "tenant_id", "session_id"),
 )

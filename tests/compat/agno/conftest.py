@@ -106,5 +106,5 @@ def reference_rows() -> tuple[dict[str, Any], list[dict[str, Any]]]:
 def reference_session(store: SqlStore) -> str:
     row, runs = reference_rows()
     store.ensure_tenant("default")
-    assert store.import_sessions("default", [bundle_from_agno(row, runs)]) == 1
+    assert len(store.import_sessions("default", [bundle_from_agno(row, runs)])) == 1
     return REFERENCE_ID

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,10 +90,10 @@ def test_import_is_complete_and_idempotent(
     assert (native["message_count"], native["run_count"]) == (6, 2)
 
 
-def test_legacy_runs_column_is_read(tmp_path: Path, database_url: str, client: TestClient) -> None:
-    """Agno 2.x kept all runs in a `runs` JSON column of the sessions table."""
-    source = tmp_path / "agno2.db"
-    engine = sa.create_engine(f"sqlite:///{source}")
+def _legacy_source(path: Path, **columns: object) -> None:
+    """An Agno 2.x sessions table (all runs in its `runs` JSON column) with one session; JSON
+    values are written as Agno writes them, with Python's `json`."""
+    engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         conn.execute(
             sa.text(
@@ -102,32 +103,74 @@ def test_legacy_runs_column_is_read(tmp_path: Path, database_url: str, client: T
                 " metadata JSON, runs JSON, summary JSON, created_at BIGINT, updated_at BIGINT)"
             )
         )
-        runs = [
-            {
-                "run_id": "old-1",
-                "agent_id": "a",
-                "status": "COMPLETED",
-                "content": "hi there",
-                "created_at": 1_700_000_000,
-                "messages": [
-                    {"role": "user", "content": "hello", "created_at": 1_700_000_000},
-                    {"role": "assistant", "content": "hi there", "created_at": 1_700_000_000},
-                ],
-            }
-        ]
+        names = ", ".join(columns)
+        values = ", ".join(f":{name}" for name in columns)
         conn.execute(
-            sa.text(
-                "INSERT INTO agno_sessions (session_id, session_type, agent_id, user_id, runs,"
-                " created_at) VALUES ('legacy', 'agent', 'a', 'u', :runs, 1700000000)"
-            ),
-            {"runs": json.dumps(runs)},
+            sa.text(f"INSERT INTO agno_sessions ({names}) VALUES ({values})"),
+            {k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in columns.items()},
         )
     engine.dispose()
+
+
+def test_legacy_runs_column_is_read(tmp_path: Path, database_url: str, client: TestClient) -> None:
+    """Agno 2.x kept all runs in a `runs` JSON column of the sessions table."""
+    source = tmp_path / "agno2.db"
+    runs = [
+        {
+            "run_id": "old-1",
+            "agent_id": "a",
+            "status": "COMPLETED",
+            "content": "hi there",
+            "created_at": 1_700_000_000,
+            "messages": [
+                {"role": "user", "content": "hello", "created_at": 1_700_000_000},
+                {"role": "assistant", "content": "hi there", "created_at": 1_700_000_000},
+            ],
+        }
+    ]
+    _legacy_source(
+        source,
+        session_id="legacy",
+        session_type="agent",
+        agent_id="a",
+        user_id="u",
+        runs=runs,
+        created_at=1_700_000_000,
+    )
     report = _import(source, database_url)
     assert (report["sessions_imported"], report["runs"], report["messages"]) == (1, 1, 2)
     detail = client.get("/sessions/legacy").json()
     assert detail["session_name"] == "hello"
     assert [m["content"] for m in detail["chat_history"]] == ["hello", "hi there"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "named"),
+    [
+        ({"session_data": {"session_state": {"x": [math.nan]}}}, "session bad.state.x[0]"),
+        ({"session_data": {"session_metrics": {"total_tokens": math.inf}}}, "session bad.metrics"),
+        ({"metadata": {"score": -math.inf}}, "session bad.metadata.score"),
+        ({"runs": [{"run_id": "r", "content": {"p": math.nan}}]}, "session bad.runs[0].content.p"),
+        (
+            {"runs": [{"run_id": "r", "metrics": {"total_tokens": math.nan}}]},
+            "session bad: NewRun metrics.total_tokens",
+        ),
+    ],
+)
+def test_numbers_that_are_not_finite_stop_the_import(
+    tmp_path: Path, database_url: str, store: SqlStore, columns: dict[str, object], named: str
+) -> None:
+    """Python's `json` writes NaN and Infinity, so an Agno database may hold them; they are
+    refused as on every surface (naming the value), instead of stored as null."""
+    source = tmp_path / "nan.db"
+    _legacy_source(source, session_id="bad", session_type="agent", created_at=1, **columns)
+    result = CliRunner().invoke(
+        cli, ["import", "agno", f"sqlite:///{source}", "--database", database_url]
+    )
+    assert result.exit_code == 1, result.output
+    error = result.output.splitlines()[-1]  # after the progress bar's label
+    assert error.startswith("error: ") and named in error, result.output
+    assert store.get_session("default", "bad") is None
 
 
 def test_import_errors_are_one_line(tmp_path: Path, database_url: str) -> None:

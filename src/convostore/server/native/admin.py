@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from convostore import __version__
 from convostore.errors import PermissionDenied
 from convostore.models import Principal
-from convostore.server.context import context, principal_from
+from convostore.server.authn import principal_from
+from convostore.server.context import context
 from convostore.server.dispatch import read, write
 from convostore.server.native.schemas import (
     ERRORS,

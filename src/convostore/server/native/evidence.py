@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
 from convostore.models import EvidenceHit, EvidenceQuery, EvidenceRef, Principal
-from convostore.server.context import context, principal_from
+from convostore.server.authn import principal_from
+from convostore.server.context import context
 from convostore.server.dispatch import read
 from convostore.server.native.schemas import ERRORS
 from convostore.server.responses import JSONResponse

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from convostore.errors import NotFound
 from convostore.models import MemoryQuery, NewMemory, Principal, SortOrder
-from convostore.server.context import context, principal_from
+from convostore.server.authn import principal_from
+from convostore.server.context import context
 from convostore.server.dispatch import read, write
 from convostore.server.native.schemas import (
     ERRORS,

@@ -18,7 +18,8 @@ from convostore.models import (
     RunQuery,
     SortOrder,
 )
-from convostore.server.context import context, principal_from
+from convostore.server.authn import principal_from
+from convostore.server.context import context
 from convostore.server.dispatch import read, write
 from convostore.server.native.schemas import (
     ERRORS,

@@ -1,9 +1,10 @@
 """Who is calling and which database they mean, the AgentOS way.
 
 Authentication follows AgentOS: `Authorization: Bearer <key>` or the raw key, with its two 401
-texts. A convostore key stands in for the security key; with no key configured and a loopback
-bind, calls run as the default tenant. A user-scoped key behaves like an AgentOS JWT with user
-isolation: its user is forced on every read and write.
+texts (the caller is found by `server.authn`, as on every surface). A convostore key stands in
+for the security key; with no key configured and a loopback bind, calls run as the default tenant.
+A user-scoped key behaves like an AgentOS JWT with user isolation: its user is forced on every
+read and write.
 
 `db_id` picks one of the configured databases (Agno's `get_db` rules and texts). Each database has
 its own `SessionService`, built once and cached on the app.
@@ -20,10 +21,9 @@ from typing import Any, ParamSpec, TypeVar
 
 from fastapi import Request
 
-from convostore.auth import DEFAULT_TENANT, key_from_header
-from convostore.errors import Unauthenticated
 from convostore.models import Principal
-from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
+from convostore.server import authn
+from convostore.server.compat.agno.errors import bad_request, not_found
 from convostore.server.context import AppContext, context
 from convostore.server.dispatch import read, write
 from convostore.service import SessionService
@@ -92,18 +92,9 @@ def writes(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     return _as_endpoint(fn, run)
 
 
-def authenticate(request: Request) -> Principal:
-    ctx = context(request)
-    raw = key_from_header(request.headers.get("authorization"))
-    if raw is None:
-        if ctx.allow_open and ctx.keys.open_mode():
-            return ctx.admit(Principal(tenant_id=DEFAULT_TENANT, role="admin"))
-        raise AgnoError(401, "Authorization header required")
-    try:
-        principal = ctx.keys.authenticate(raw, allow_open=False)
-    except Unauthenticated:
-        raise AgnoError(401, "Invalid authentication token") from None
-    return ctx.admit(principal)
+async def authenticate(request: Request) -> Principal:
+    """The caller, AgentOS-style: its two 401 texts are the error renderer's (`errors`)."""
+    return await authn.authenticate(context(request), request.scope)
 
 
 def database_ids(ctx: AppContext) -> list[str]:
@@ -151,12 +142,12 @@ def resolve_db(request: Request, tables: tuple[str, ...]) -> str:
 
 
 async def session_target(request: Request) -> Target:
-    principal = authenticate(request)
+    principal = await authenticate(request)
     db_id = resolve_db(request, SESSION_TABLES)
     return Target(principal, service_for(request, db_id), db_id)
 
 
 async def memory_target(request: Request) -> Target:
-    principal = authenticate(request)
+    principal = await authenticate(request)
     db_id = resolve_db(request, MEMORY_TABLES)
     return Target(principal, service_for(request, db_id), db_id)

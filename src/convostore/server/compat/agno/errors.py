@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from convostore.errors import ConvostoreError, RateLimited
+from convostore.errors import ConvostoreError, MissingKey, RateLimited, Unauthenticated
 from convostore.server.errors import RequestInvalid
 from convostore.server.responses import JSONResponse
 
@@ -26,6 +26,9 @@ class AgnoError(ConvostoreError):
 
 def agno_error(error: ConvostoreError) -> Response:
     detail: Any = error.details if isinstance(error, RequestInvalid) else error.message
+    if isinstance(error, Unauthenticated):  # AgentOS's own two texts
+        missing = isinstance(error, MissingKey)
+        detail = "Authorization header required" if missing else "Invalid authentication token"
     headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
     if isinstance(error, RateLimited):
         headers = {"Retry-After": str(max(1, round(error.retry_after)))}

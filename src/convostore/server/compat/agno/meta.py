@@ -9,7 +9,9 @@ holds them: Agent UI browses those sessions by them, and agno's `RemoteAgent` bu
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 
 from convostore import __version__
 from convostore.components import Component, list_components
@@ -36,6 +38,7 @@ from convostore.server.routing import LeanRoute
 from convostore.service import require_write
 
 router = APIRouter(route_class=LeanRoute, tags=["Core"])
+Caller = Annotated[Principal, Depends(authenticate)]
 
 
 @router.get("/health", operation_id="health_check", summary="Health Check")
@@ -60,9 +63,11 @@ def _components(
     return out
 
 
-def _one(request: Request, kind: SessionType, component_id: str) -> tuple[Component, str]:
+def _one(
+    request: Request, principal: Principal, kind: SessionType, component_id: str
+) -> tuple[Component, str]:
     """The component of that id (from the first database that has it), or AgentOS's 404."""
-    found = _components(request, authenticate(request), kind, component_id)
+    found = _components(request, principal, kind, component_id)
     if not found:
         raise not_found(f"{kind.title()} not found")
     return found[0]
@@ -70,41 +75,43 @@ def _one(request: Request, kind: SessionType, component_id: str) -> tuple[Compon
 
 @router.get("/agents", operation_id="get_agents", summary="List All Agents")
 @reads
-def get_agents(request: Request) -> JSONResponse:
-    agents = _components(request, authenticate(request), "agent")
+def get_agents(request: Request, principal: Caller) -> JSONResponse:
+    agents = _components(request, principal, "agent")
     return JSONResponse([to_agent_response(c, db, SESSION_TABLES[0]) for c, db in agents])
 
 
 @router.get("/agents/{agent_id}", operation_id="get_agent", summary="Get Agent Details")
 @reads
-def get_agent(request: Request, agent_id: str) -> JSONResponse:
-    return JSONResponse(to_agent_response(*_one(request, "agent", agent_id), SESSION_TABLES[0]))
+def get_agent(request: Request, principal: Caller, agent_id: str) -> JSONResponse:
+    found = _one(request, principal, "agent", agent_id)
+    return JSONResponse(to_agent_response(*found, SESSION_TABLES[0]))
 
 
 @router.get("/teams", operation_id="get_teams", summary="List All Teams")
 @reads
-def get_teams(request: Request) -> JSONResponse:
-    teams = _components(request, authenticate(request), "team")
+def get_teams(request: Request, principal: Caller) -> JSONResponse:
+    teams = _components(request, principal, "team")
     return JSONResponse([to_team_response(c, db, SESSION_TABLES[0]) for c, db in teams])
 
 
 @router.get("/teams/{team_id}", operation_id="get_team", summary="Get Team Details")
 @reads
-def get_team(request: Request, team_id: str) -> JSONResponse:
-    return JSONResponse(to_team_response(*_one(request, "team", team_id), SESSION_TABLES[0]))
+def get_team(request: Request, principal: Caller, team_id: str) -> JSONResponse:
+    found = _one(request, principal, "team", team_id)
+    return JSONResponse(to_team_response(*found, SESSION_TABLES[0]))
 
 
 @router.get("/workflows", operation_id="get_workflows", summary="List All Workflows")
 @reads
-def get_workflows(request: Request) -> JSONResponse:
-    workflows = _components(request, authenticate(request), "workflow")
+def get_workflows(request: Request, principal: Caller) -> JSONResponse:
+    workflows = _components(request, principal, "workflow")
     return JSONResponse([to_summary(c, db) for c, db in workflows])
 
 
 @router.get("/workflows/{workflow_id}", operation_id="get_workflow", summary="Get Workflow Details")
 @reads
-def get_workflow(request: Request, workflow_id: str) -> JSONResponse:
-    return JSONResponse(to_workflow_response(*_one(request, "workflow", workflow_id)))
+def get_workflow(request: Request, principal: Caller, workflow_id: str) -> JSONResponse:
+    return JSONResponse(to_workflow_response(*_one(request, principal, "workflow", workflow_id)))
 
 
 _NOT_RUN = "{} not found: convostore keeps stored sessions and runs no agents or teams"
@@ -112,18 +119,18 @@ _NOT_RUN = "{} not found: convostore keeps stored sessions and runs no agents or
 
 @router.post("/agents/{agent_id}/runs", operation_id="create_agent_run", summary="Create Run")
 @reads
-def create_agent_run(request: Request, agent_id: str) -> JSONResponse:
+def create_agent_run(request: Request, principal: Caller, agent_id: str) -> JSONResponse:
     """AgentOS's answer for an agent it does not have: convostore runs none (Agent UI shows the
     text). A key that may not write is refused first, as for any other write."""
-    require_write(authenticate(request))
+    require_write(principal)
     raise not_found(_NOT_RUN.format("Agent"))
 
 
 @router.post("/teams/{team_id}/runs", operation_id="create_team_run", summary="Create Team Run")
 @reads
-def create_team_run(request: Request, team_id: str) -> JSONResponse:
+def create_team_run(request: Request, principal: Caller, team_id: str) -> JSONResponse:
     """As `create_agent_run`, for teams."""
-    require_write(authenticate(request))
+    require_write(principal)
     raise not_found(_NOT_RUN.format("Team"))
 
 
@@ -139,8 +146,7 @@ def _domain(display_name: str, ids: list[str], table: str) -> JSONObject:
 
 @router.get("/config", operation_id="get_config", summary="Get OS Configuration")
 @reads
-def get_config(request: Request) -> JSONResponse:
-    principal = authenticate(request)
+def get_config(request: Request, principal: Caller) -> JSONResponse:
     ctx = context(request)
     ids = database_ids(ctx)
     agents = [to_summary(c, db) for c, db in _components(request, principal, "agent")]

@@ -39,10 +39,10 @@ def from_epoch(value: Any) -> datetime | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, UTC)
+        return _from_seconds(value)
     if isinstance(value, str):
         try:
-            return datetime.fromtimestamp(float(value), UTC)
+            return _from_seconds(float(value))
         except ValueError:
             pass
         try:
@@ -51,6 +51,14 @@ def from_epoch(value: Any) -> datetime | None:
             return None
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return None
+
+
+def _from_seconds(value: float) -> datetime | None:
+    """None for a time no datetime holds (NaN, Infinity, beyond the years 1 to 9999)."""
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def without_nulls(body: JSONObject) -> JSONObject:

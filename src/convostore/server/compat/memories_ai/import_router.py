@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from convostore.importers.memories_ai import import_documents
 from convostore.models import Principal
+from convostore.server.authn import principal_from
 from convostore.server.compat.memories_ai.router import resolve_unique_id
-from convostore.server.context import context, principal_from
+from convostore.server.context import context
 from convostore.server.native.schemas import ERRORS
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute

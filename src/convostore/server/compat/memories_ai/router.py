@@ -22,10 +22,10 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from convostore.auth import key_from_header
 from convostore.config import Limits
 from convostore.errors import InvalidRequest, NotFound, PayloadTooLarge, PermissionDenied
 from convostore.models import Principal, Session, SessionQuery
+from convostore.server.authn import authenticate
 from convostore.server.compat.memories_ai.envelope import MissingParameter, envelope, success
 from convostore.server.compat.memories_ai.mapping import (
     PAGE_SIZE,
@@ -124,14 +124,7 @@ def parse_session_id(params: Params, limits: Limits) -> str:
 # --- handlers ---------------------------------------------------------------------------------
 
 
-def _caller(ctx: AppContext, authorization: str | None) -> Principal:
-    return ctx.admit(
-        ctx.keys.authenticate(key_from_header(authorization), allow_open=ctx.allow_open)
-    )
-
-
-def list_sessions_data(ctx: AppContext, authorization: str | None, params: Params) -> Any:
-    principal = _caller(ctx, authorization)
+def list_sessions_data(ctx: AppContext, principal: Principal, params: Params) -> Any:
     limits = ctx.service.limits
     unique_id = resolve_unique_id(principal, _text(params, "unique_id"), limits)
     page_number = parse_page(params)
@@ -149,11 +142,10 @@ def list_sessions_data(ctx: AppContext, authorization: str | None, params: Param
 
 
 def session_detail_start(
-    ctx: AppContext, authorization: str | None, params: Params
-) -> tuple[Principal, Session, list[dict[str, Any]], int | None]:
-    """The caller, the session, its first page of shown messages, and the `seq` its next page
-    starts after (None: that page was the last)."""
-    principal = _caller(ctx, authorization)
+    ctx: AppContext, principal: Principal, params: Params
+) -> tuple[Session, list[dict[str, Any]], int | None]:
+    """The session, its first page of shown messages, and the `seq` its next page starts
+    after (None: that page was the last)."""
     limits = ctx.service.limits
     unique_id = resolve_unique_id(principal, _text(params, "unique_id"), limits)
     session_id = parse_session_id(params, limits)
@@ -161,7 +153,7 @@ def session_detail_start(
     if session.user_id != unique_id:
         raise NotFound(f"session {session_id!r} not found", param="sessionId")
     shown, after = shown_after(ctx.service, principal, session, 0)
-    return principal, session, shown, after
+    return session, shown, after
 
 
 def shown_after(
@@ -174,22 +166,20 @@ def shown_after(
 
 async def list_sessions(request: Request) -> JSONResponse:
     """memories.ai `list_sessions`: 20 sessions per page, newest first, `{sessionId, title}`."""
-    params = await request_params(request)
-    authorization = request.headers.get("authorization")
     ctx = context(request)
-    data = await read(ctx.store, list_sessions_data, ctx, authorization, params)
+    principal = await authenticate(ctx, request.scope)
+    params = await request_params(request)
+    data = await read(ctx.store, list_sessions_data, ctx, principal, params)
     return success(data)
 
 
 async def get_session_detail(request: Request) -> Response:
     """memories.ai `get_session_detail`: the whole conversation, in order, in one answer (a
     long one is read and sent a page at a time)."""
-    params = await request_params(request)
-    authorization = request.headers.get("authorization")
     ctx = context(request)
-    principal, session, first, after = await read(
-        ctx.store, session_detail_start, ctx, authorization, params
-    )
+    principal = await authenticate(ctx, request.scope)
+    params = await request_params(request)
+    session, first, after = await read(ctx.store, session_detail_start, ctx, principal, params)
     if after is None:
         return success(session_detail(session, first))
     fetch = functools.partial(shown_after, ctx.service, principal, session)

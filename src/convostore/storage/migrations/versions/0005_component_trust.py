@@ -8,7 +8,7 @@ written by a tenant-wide key (`component_trusted`); tenant-wide views describe c
 those. Sessions stored before this revision are taken as trusted: who wrote them is not known.
 
 Revision ID: 0005_component_trust
-Revises: 0002_title_folded
+Revises: 0004_finite_numbers
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_component_trust"
-down_revision = "0002_title_folded"
+down_revision = "0004_finite_numbers"
 branch_labels = None
 depends_on = None
 
