@@ -93,7 +93,7 @@ def test_tools_from_calls_and_results_in_agnos_shape() -> None:
         _message(2, "tool", "r1", extra={"tool_call_id": "c1", "tool_call_error": True}),
         _message(3, "tool", "orphan", extra={"tool_call_id": "c9", "tool_name": "h"}),
     ]
-    tools = tools_from_messages(messages)
+    tools = tools_from_messages(messages, 10**9)
     at = int(T0.timestamp())
     assert tools == [
         ToolExecution(

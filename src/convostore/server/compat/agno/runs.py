@@ -14,16 +14,10 @@ from starlette.responses import Response
 
 from convostore.errors import NotFound
 from convostore.models import JSONObject, RunQuery, Session, SessionType
-from convostore.server.compat.agno.access import Target, reads, session_target
+from convostore.server.compat.agno.access import Target, session_target
 from convostore.server.compat.agno.errors import bad_request, not_found
-from convostore.server.compat.agno.reading import Turns, find_implied, turns
-from convostore.server.compat.agno.runs_map import (
-    RUN_STATUSES,
-    to_run,
-    to_run_preview,
-    to_session_run,
-)
-from convostore.server.compat.agno.turns_map import ImpliedRun
+from convostore.server.compat.agno.reading import Shape, Turns, find_implied, recorded_run, turns
+from convostore.server.compat.agno.runs_map import RUN_STATUSES, to_run
 from convostore.server.dispatch import read
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
@@ -68,23 +62,11 @@ def _moment(epoch: int | None, name: str, *, end_of_second: bool = False) -> dat
         raise bad_request(f"{name} must be epoch seconds within the years 1 to 9999") from None
 
 
-def _bodies(
-    runs: list[ImpliedRun], session: Session, kind: str, previews: bool
-) -> list[JSONObject]:
-    """Runs as the runs list shows them in a session of `kind` (hidden ones left out), or as
-    their previews (AgentOS makes each preview from the list's item)."""
-    bodies = [b for r, m in runs if (b := to_session_run(r, m, session, kind)) is not None]
-    return [to_run_preview(b) for b in bodies] if previews else bodies
-
-
 @dataclass(frozen=True)
 class _Listing:
-    """How a streamed runs list goes on: the reader of the rest, and how to show each run."""
+    """How a streamed runs answer goes on: the reader of the rest."""
 
     rest: Turns
-    session: Session
-    kind: str
-    previews: bool
 
 
 def _first_runs(
@@ -97,19 +79,17 @@ def _first_runs(
     status: list[str] | None,
     previews: bool,
 ) -> tuple[list[JSONObject], _Listing | None]:
-    """The first runs of the list (all of them for most sessions), and how the rest is read."""
+    """The first runs of the answer (all of them for most sessions), and how the rest is read."""
     query = _query(after, before, status)
     session = _session(target, session_id, user_id)
-    first, rest = turns(target.service, target.for_user(user_id), session, query)
-    kind = session_type or session.type
-    bodies = _bodies(first, session, kind, previews)
-    return bodies, (_Listing(rest, session, kind, previews) if rest is not None else None)
+    shape = Shape(session_type or session.type, previews)
+    first, rest = turns(target.service, target.for_user(user_id), session, query, shape)
+    return first, (_Listing(rest) if rest is not None else None)
 
 
 def _more_runs(listing: _Listing) -> tuple[list[JSONObject], _Listing | None]:
     chunk, rest = listing.rest.take()
-    bodies = _bodies(chunk, listing.session, listing.kind, listing.previews)
-    return bodies, (listing if rest is not None else None)
+    return chunk, (listing if rest is not None else None)
 
 
 async def _runs_answer(
@@ -125,9 +105,10 @@ async def _runs_answer(
     first, rest = await read(
         store, _first_runs, target, session_id, session_type, *filters, previews
     )
-    if rest is None:
+    if rest is None and not any(_holds_streams(b) for b in first):
         return JSONResponse(first)
-    return JSONStream(Streamed(first, read_chunks(store, _more_runs, rest)))
+    more = read_chunks(store, _more_runs, rest) if rest is not None else None
+    return JSONStream(Streamed(first, more))
 
 
 @router.get(
@@ -173,8 +154,7 @@ async def get_session_run_previews(
     operation_id="get_session_run",
     summary="Get Run by ID",
 )
-@reads
-def get_session_run(
+async def get_session_run(
     target: Agno,
     session_id: str,
     run_id: str,
@@ -182,8 +162,13 @@ def get_session_run(
     user_id: str | None = None,
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
-    """A recorded run, with its messages, or one its session's messages imply."""
+) -> Response:
+    """A recorded run, or one its session's messages imply; a long one sent as it is read."""
+    body = await read(target.service.store, _one_run, target, session_id, run_id, user_id)
+    return JSONStream(body) if _holds_streams(body) else JSONResponse(body)
+
+
+def _one_run(target: Target, session_id: str, run_id: str, user_id: str | None) -> JSONObject:
     session = _session(target, session_id, user_id)
     if not session.run_count and not session.message_count:
         raise not_found(f"Session with ID {session_id} has no runs")
@@ -195,11 +180,12 @@ def get_session_run(
         except NotFound:
             pass
         else:
-            messages = service.all_messages_of(
-                principal, session, with_refs=False, run_ids=[run_id]
-            )
-            return JSONResponse(to_run(run, messages, session))
+            return recorded_run(service, principal, session, run)
     implied = find_implied(service, principal, session, run_id)
     if implied is None:
         raise not_found(f"Run with ID {run_id} not found in session {session_id}")
-    return JSONResponse(to_run(*implied, session))
+    return to_run(*implied, session)
+
+
+def _holds_streams(body: JSONObject) -> bool:
+    return any(isinstance(v, Streamed) for v in body.values())

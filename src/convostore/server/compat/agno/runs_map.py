@@ -124,9 +124,13 @@ def _with_sdk(metadata: Any, component_data: JSONObject | None) -> Any:
     return dict(metadata) if isinstance(metadata, dict) else metadata
 
 
+# The results a run's tools hold back behind a call not yet answered (see `tools_map`).
+TOOL_RESULTS_HELD = 4 * 1024 * 1024
+
+
 def _tools(run: Run, messages: Sequence[Message]) -> list[JSONObject] | None:
     """The tools Agno recorded with the run, else those its messages show (see `tools_map`)."""
-    return run.extra.get("tools") or tools_from_messages(messages) or None
+    return run.extra.get("tools") or tools_from_messages(messages, TOOL_RESULTS_HELD) or None
 
 
 def _for_agent_ui(body: JSONObject, run: Run) -> JSONObject:
@@ -285,12 +289,17 @@ def to_run(run: Run, messages: Sequence[Message], session: Session) -> JSONObjec
 
 
 def to_session_run(
-    run: Run, messages: Sequence[Message], session: Session, session_type: str
+    run: Run,
+    messages: Sequence[Message],
+    session: Session,
+    session_type: str,
+    *,
+    with_nulls: bool = False,
 ) -> JSONObject | None:
     """One run as the runs list shows it in a session of `session_type`, or None if hidden.
 
     Agent sessions show every run as an agent run; team sessions show team runs and member agent
-    runs; workflow sessions choose by the run's own component.
+    runs; workflow sessions choose by the run's own component. The list leaves nulls out.
     """
     kind = run_kind(run, session)
     if session_type == "agent":
@@ -304,7 +313,13 @@ def to_session_run(
             return None
     else:
         body = to_run(run, messages, session)
-    return without_nulls(body)
+    return body if with_nulls else without_nulls(body)
+
+
+def input_from_messages(run: Run) -> bool:
+    """Whether the run's `run_input` is read from its messages (it recorded no input)."""
+    x = run.extra
+    return run.input is None and x.get("input") is None and not x.get("step_executor_runs")
 
 
 def _preview(value: Any) -> str | None:

@@ -9,7 +9,9 @@ shape, so Agno clients (Agent UI's tool chips) see the calls either way.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -80,31 +82,94 @@ def _result(body: JSONObject, answer: Message) -> None:
         body["tool_args"] = _arguments(extra.get("tool_args"))
 
 
-def tools_from_messages(messages: Sequence[Message]) -> list[JSONObject]:
+@dataclass
+class _Waiting:
+    body: JSONObject
+    answered: bool = False
+    size: int = 0
+
+
+class ToolPairing:
+    """Pairs tool calls with the `tool` messages answering them, fed a run's messages in order
+    (in as many pieces as it takes), and hands out each finished execution in call order.
+
+    A call waits for its answer while the answers held behind it stay within `max_bytes`; past
+    that it is handed out unanswered (an answer that comes later is listed on its own), so a call
+    never answered cannot make the pairing hold a run's every result. Decided message by
+    message, so how the messages are cut into pieces changes nothing.
+    """
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._waiting: deque[_Waiting] = deque()  # in call order
+        self._calls: dict[str, _Waiting] = {}  # the unanswered ones, by call id
+        self._held = 0  # bytes of the answered results still waiting
+
+    def feed(self, messages: Iterable[Message]) -> list[JSONObject]:
+        """The executions these messages finish (or give up on), in call order."""
+        ready: list[JSONObject] = []
+        for message in messages:
+            if message.role == "assistant":
+                for call in message.tool_calls:
+                    self._call(call, message)
+            elif message.role == "tool":
+                self._answer(message)
+            else:
+                continue
+            ready += self._ready()
+        return ready
+
+    def finish(self) -> list[JSONObject]:
+        """Every execution still waiting (calls never answered stay unanswered)."""
+        rest = [w.body for w in self._waiting]
+        self._waiting.clear()
+        self._calls.clear()
+        self._held = 0
+        return rest
+
+    def _call(self, call: JSONObject, message: Message) -> None:
+        function = call.get("function")
+        spec = function if isinstance(function, dict) else call
+        call_id = call.get("id") or call.get("tool_call_id")
+        waiting = _Waiting(
+            _execution(
+                tool_call_id=call_id,
+                tool_name=spec.get("name") or call.get("tool_name"),
+                tool_args=_arguments(spec.get("arguments", call.get("tool_args"))),
+                created_at=epoch(message.created_at),
+            )
+        )
+        self._waiting.append(waiting)
+        if isinstance(call_id, str):
+            self._calls[call_id] = waiting
+
+    def _answer(self, message: Message) -> None:
+        call_id = message.extra.get("tool_call_id")
+        waiting = self._calls.pop(call_id, None) if isinstance(call_id, str) else None
+        if waiting is None:  # an answer to no call waiting here: listed on its own
+            waiting = _Waiting(_execution(tool_call_id=call_id))
+            self._waiting.append(waiting)
+        _result(waiting.body, message)
+        waiting.answered = True
+        waiting.size = len(waiting.body["result"] or "")
+        self._held += waiting.size
+
+    def _ready(self) -> list[JSONObject]:
+        ready: list[JSONObject] = []
+        while self._waiting:
+            head = self._waiting[0]
+            if not head.answered and self._held <= self.max_bytes:
+                break
+            self._waiting.popleft()
+            self._held -= head.size
+            if not head.answered:
+                self._calls.pop(str(head.body["tool_call_id"]), None)
+            ready.append(head.body)
+        return ready
+
+
+def tools_from_messages(messages: Sequence[Message], max_bytes: int) -> list[JSONObject]:
     """One `ToolExecution` dict per tool call, in the order the calls were made, each with the
     result of the `tool` message that answered it; an answer without a call is listed too."""
-    calls: dict[str, JSONObject] = {}
-    out: list[JSONObject] = []
-    for message in messages:
-        if message.role == "assistant":
-            for call in message.tool_calls:
-                function = call.get("function")
-                spec = function if isinstance(function, dict) else call
-                call_id = call.get("id") or call.get("tool_call_id")
-                body = _execution(
-                    tool_call_id=call_id,
-                    tool_name=spec.get("name") or call.get("tool_name"),
-                    tool_args=_arguments(spec.get("arguments", call.get("tool_args"))),
-                    created_at=epoch(message.created_at),
-                )
-                out.append(body)
-                if isinstance(call_id, str):
-                    calls[call_id] = body
-        elif message.role == "tool":
-            call_id = message.extra.get("tool_call_id")
-            answered = calls.pop(call_id, None) if isinstance(call_id, str) else None
-            if answered is None:
-                answered = _execution(tool_call_id=call_id)
-                out.append(answered)
-            _result(answered, message)
-    return out
+    pairing = ToolPairing(max_bytes)
+    return pairing.feed(messages) + pairing.finish()

@@ -13,6 +13,7 @@ budget) goes on in a new run, so that no implied run is larger than what a respo
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import orjson
 
@@ -96,10 +97,13 @@ def implied_runs(
         yield _run_of(session, turn), turn
 
 
-def merged(recorded: Iterable[ImpliedRun], implied: Iterable[ImpliedRun]) -> Iterator[ImpliedRun]:
-    """Recorded runs (in their stored order) and implied ones (in the order of their messages)
-    together, by when each began; a recorded run first when both began at once. Lazy: each side
-    is read only as far as the merge has come."""
+Turned = TypeVar("Turned", bound=tuple[Any, ...])
+
+
+def merged(recorded: Iterable[Turned], implied: Iterable[Turned]) -> Iterator[Turned]:
+    """Recorded runs (in their stored order) and implied ones (in the order of their messages),
+    each a tuple led by its `Run`, together by when each began; a recorded run first when both
+    began at once. Lazy: each side is read only as far as the merge has come."""
     left, right = iter(recorded), iter(implied)
     a, b = next(left, None), next(right, None)
     while a is not None and b is not None:
