@@ -242,8 +242,8 @@ class SessionService:
     def list_sessions(
         self, principal: Principal, query: SessionQuery, *, budgeted: bool = False
     ) -> Page[Session]:
-        """A page of sessions; `budgeted`: a keyset page of whole sessions that may end early once
-        it holds the page byte budget (`has_more` stays true), for lists sent a page at a time."""
+        """A page of sessions; `budgeted`: a page of whole sessions that may end early once it
+        holds the page byte budget (`has_more` stays true), for lists sent a page at a time."""
         check_limit(query.limit, self.limits.max_page_size)
         check_text(query.q, self.limits.max_query_chars, "q")
         if query.offset is not None and query.offset < 0:

@@ -117,7 +117,7 @@ class Store(Protocol):
     def delete_sessions(
         self, tenant_id: str, session_ids: list[str], *, scope_user: str | None = None
     ) -> int: ...
-    # `max_bytes` cuts a keyset page of whole sessions as it cuts a page of messages
+    # `max_bytes` cuts a page of whole sessions (no total) as it cuts a page of messages
     def list_sessions(
         self, tenant_id: str, query: SessionQuery, *, max_bytes: int | None = None
     ) -> Page[Session]: ...

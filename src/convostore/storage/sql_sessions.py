@@ -240,15 +240,16 @@ class SessionsPart(SqlBase):
     ) -> Page[Session]:
         values = _filter_values(tenant_id, query)
         request = PageRequest.of(query)
-        if max_bytes is not None and query.offset is None and not query.include_total:
+        if max_bytes is not None and not query.brief:
             return self.budgeted_page(
                 sessions,
                 SESSION_FILTERS,
                 values,
                 request,
-                session_from_row,
+                self._listed_whole,
                 large=_LARGE_SESSION_COLUMNS,
                 max_bytes=max_bytes,
+                columns=WHOLE_COLUMNS,
             )
         if query.brief:
             to_value, columns = self._listed_brief, BRIEF_COLUMNS

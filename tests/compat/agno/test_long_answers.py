@@ -1,10 +1,10 @@
 """Long Agno answers are sent as they are read, and say exactly what a short answer would.
 
 AgentOS sets no upper bound on `GET /sessions?limit=`, and a session's `chat_history`, runs and
-run previews hold all of it. Past a first chunk (AT_ONCE sessions; a page of messages or runs)
-those answers are streamed, a page byte budget at a time. Here the budget is made tiny, so every
-answer is cut into many chunks, and each streamed answer is compared with the same answer from
-an app whose budget holds it whole.
+run previews hold all of it. Past a first page (a page's size and byte budget of sessions, of
+messages or of runs) those answers are streamed, a page at a time. Here the budget is made tiny,
+so every answer is cut into many chunks, and each streamed answer is compared with the same
+answer from an app whose budget holds it whole.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from fastapi.testclient import TestClient
 
 from convostore.config import Settings
 from convostore.server import create_app
-from convostore.server.compat.agno.sessions import AT_ONCE
 from convostore.storage import SqlStore
 
 TINY = 2_000  # bytes a page of sessions, messages or runs may hold before it ends
@@ -50,7 +49,7 @@ def _same(apps: tuple[TestClient, TestClient], path: str, *, streams: bool | Non
 
 def test_a_long_list_of_sessions(apps: tuple[TestClient, TestClient]) -> None:
     whole, _ = apps
-    for i in range(3 * AT_ONCE + 5):
+    for i in range(65):
         body = {
             "session_id": f"s{i:03d}",
             "agent_id": "a" if i % 3 else "b",
@@ -59,7 +58,7 @@ def test_a_long_list_of_sessions(apps: tuple[TestClient, TestClient]) -> None:
         }
         assert whole.post("/sessions", json=body).status_code == 201
     listed = _same(apps, "/sessions?limit=1000")
-    assert len(listed["data"]) == 3 * AT_ONCE + 5 and listed["meta"]["total_count"] == 65
+    assert len(listed["data"]) == 65 and listed["meta"]["total_count"] == 65
     ids = [s["session_id"] for s in listed["data"]]
     assert ids == sorted(ids, reverse=True)  # created one after another: newest first
     # every window of the streamed list is the same window of 20-session pages
@@ -72,9 +71,10 @@ def test_a_long_list_of_sessions(apps: tuple[TestClient, TestClient]) -> None:
         "/sessions?limit=50&session_name=CHAT",
     ):
         _same(apps, path)
-    _same(apps, "/sessions?limit=50&session_name=chat%203", streams=False)  # 9: all at once
-    _same(apps, "/sessions?limit=20", streams=False)
-    _same(apps, "/sessions?limit=100&page=4", streams=False)  # 5 left: the first chunk holds them
+    _same(apps, "/sessions?limit=50&session_name=chat%203")  # 9, still over the tiny budget
+    _same(apps, "/sessions?limit=100&page=4", streams=False)  # past the end: nothing to stream
+    for path in ("/sessions?limit=20", "/sessions?limit=200&session_name=chat%203"):
+        assert not _streamed(whole.get(path))  # the default budget holds these whole
 
 
 def _seed_session(whole: TestClient) -> list[str]:

@@ -34,6 +34,7 @@ from convostore.server.compat.agno.turns_map import (
     matches,
     merged,
     message_size,
+    run_size,
 )
 from convostore.server.compat.agno.wire import without_nulls
 from convostore.server.streaming import Streamed, read_chunks
@@ -233,7 +234,7 @@ class Turns:
             body = show(self.service, self.principal, self.session, turn, self.shape)
             if body is not None:
                 chunk.append(body)
-            held += sum(message_size(m) for m in turn[1])
+            held += run_size(turn[0]) + sum(message_size(m) for m in turn[1])
             if len(chunk) == RUNS_PER_CHUNK or held >= self.service.limits.max_page_bytes:
                 return chunk, self
         return chunk, None

@@ -88,11 +88,6 @@ def _answer(
     return JSONStream(body)
 
 
-# An Agno page of up to this many sessions is read and sent at once; a longer one (AgentOS sets
-# no upper bound on `limit`) is sent as it is read, a page byte budget of sessions at a time.
-AT_ONCE = 20
-
-
 @dataclass(frozen=True)
 class _Rest:
     """Where a long list of sessions goes on: after `cursor`, `remaining` more at most."""
@@ -104,10 +99,11 @@ class _Rest:
 def _first_sessions(
     target: Target, query: SessionQuery, limit: int
 ) -> tuple[list[JSONObject], int, _Rest | None]:
-    """The first sessions of the page (up to AT_ONCE), the total, and where the rest starts."""
-    first = target.service.list_sessions(
-        target.principal, query.model_copy(update={"limit": min(limit, AT_ONCE)})
-    )
+    """The page's first sessions (a page's size and byte budget of them: the whole page, for
+    most), the total, and where the rest starts."""
+    service = target.service
+    chunk = query.model_copy(update={"limit": min(limit, service.limits.max_page_size)})
+    first = service.list_sessions(target.principal, chunk, budgeted=True)
     items = [to_session_item(s) for s in first.items]
     rest = None
     if first.has_more and first.next_cursor and len(items) < limit:
@@ -151,8 +147,8 @@ async def get_sessions(
     db_id: str | None = None,
     table: str | None = None,
 ) -> Response:
-    """AgentOS's page: any `limit`, the `meta` counted first, then the sessions, sent as they are
-    read when there are more than AT_ONCE."""
+    """AgentOS's page: any `limit` (AgentOS sets no upper bound), the `meta` counted first, then
+    the sessions, sent as they are read when they are more than a page's byte budget."""
     sort = _SORTS.get(sort_by)
     if sort is None:
         raise bad_request(

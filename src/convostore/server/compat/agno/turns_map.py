@@ -73,6 +73,15 @@ def message_size(message: Message) -> int:
     return size
 
 
+def run_size(run: Run) -> int:
+    """About what a run weighs in a response, its messages aside: its input, content and extra."""
+    content = run.content
+    size = len(run.input or "") + (
+        len(content) if isinstance(content, str) else len(orjson.dumps(content))
+    )
+    return size + (len(orjson.dumps(run.extra)) if run.extra else 0)
+
+
 def implied_runs(
     session: Session, messages: Iterable[Message], *, max_messages: int, max_bytes: int
 ) -> Iterator[ImpliedRun]:
