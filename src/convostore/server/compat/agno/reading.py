@@ -8,8 +8,8 @@ with its messages at a time.
 
 The runs of a session are those it recorded, and those its messages recorded outside any run
 imply (`turns_map`), merged by when each began. An implied run is cut at a page of messages (its
-count and byte budget), so no run is ever held larger than a page; a recorded run is held with all
-of its messages (written by one request each, within the request size limit).
+count and byte budget), so none is ever held larger than a page; a recorded run longer than a page
+has its messages, and the tools they show, sent a page at a time too.
 """
 
 from __future__ import annotations
