@@ -7,8 +7,9 @@ memories as large; sessions whose JSON fields are. Then starts `convostore serve
 several clients, each holding a `read` key confined to that user, ask for the worst answer of
 each surface over and over (`READS`: a message page of 1,000, a session with 1,000 messages, a
 run with all its messages, every run, memories.ai's whole session, memory and evidence pages,
-session lists). Every answer is checked complete (cursor-paged lists are walked to their end)
-and the server's peak resident memory (`VmHWM`) is reported. `tests/e2e/test_memory_bound.py`
+session lists, and Agno's unbounded session list, chat history, runs with their messages, a run
+alone and run previews). Every answer is checked complete (cursor-paged lists are walked to their
+end) and the server's peak resident memory (`VmHWM`) is reported. `tests/e2e/test_memory_bound.py`
 runs a small version and holds the peak under the bound the README documents.
 
     python -m bench.memory_bound --messages 100 --clients 8 --rounds 3
@@ -250,6 +251,38 @@ def _session_lists(http: httpx.Client, f: Filled) -> int:
     return len(native) + len(listed)
 
 
+def _agno_sessions(http: httpx.Client, f: Filled) -> int:
+    body = _json(http.get("/sessions", params={"limit": 10_000}))
+    every = {f.big, f.runs_session, *f.session_ids}
+    assert {s["session_id"] for s in body["data"]} == every
+    assert body["meta"]["total_count"] == len(every)
+    return len(body["data"])
+
+
+def _agno_detail(http: httpx.Client, f: Filled) -> int:
+    body = _json(http.get(f"/sessions/{f.big}"))
+    assert [m["id"] for m in body["chat_history"]] == f.message_ids
+    return len(body["chat_history"])
+
+
+def _agno_runs(http: httpx.Client, f: Filled) -> int:
+    (big,) = _json(http.get(f"/sessions/{f.big}/runs"))
+    assert [m["id"] for m in big["messages"]] == f.message_ids
+    assert len(big["tools"]) == 10 * f.messages  # every message's tool calls
+    runs = _json(http.get(f"/sessions/{f.runs_session}/runs"))
+    assert [r["run_id"] for r in runs] == f.run_ids
+    assert all(len(r["run_input"]) == CONTENT_CHARS for r in runs)
+    return len(big["messages"]) + len(runs)
+
+
+def _agno_run(http: httpx.Client, f: Filled) -> int:
+    body = _json(http.get(f"/sessions/{f.big}/runs/{f.run}"))
+    assert [m["id"] for m in body["messages"]] == f.message_ids
+    previews = _json(http.get(f"/sessions/{f.runs_session}/run-previews"))
+    assert [p["run_id"] for p in previews] == f.run_ids
+    return len(body["messages"]) + len(previews)
+
+
 @dataclass(frozen=True)
 class Read:
     """One worst-case read: it asks, checks the answer is complete, and counts what it got."""
@@ -268,6 +301,10 @@ READS: list[Read] = [
     Read("memories, limit=200 (walked)", "native", _memories),
     Read("evidence, limit=200 (walked)", "native", _evidence),
     Read("session lists", "native + memories.ai", _session_lists),
+    Read("sessions, limit=10000", "Agno", _agno_sessions),
+    Read("session with its chat_history", "Agno", _agno_detail),
+    Read("every run, with messages and tools", "Agno", _agno_runs),
+    Read("a run alone, run previews", "Agno", _agno_run),
 ]
 
 

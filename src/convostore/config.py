@@ -17,6 +17,16 @@ from convostore.models import MAX_BATCH_CEILING
 from convostore.storage.row_memo import DEFAULT_BUDGET_MB
 
 DEFAULT_DATABASE_URL = "sqlite:///./convostore.db"
+# The browser origins AgentOS allows by default (agno's `AgnoAPISettings`): where Agno's Agent UI
+# runs locally, and agno.com's control plane. Allowed by default so those UIs work unconfigured.
+AGENTOS_ORIGINS = (
+    "http://localhost:3000",
+    "https://agno.com",
+    "https://www.agno.com",
+    "https://app.agno.com",
+    "https://os-stg.agno.com",
+    "https://os.agno.com",
+)
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,9 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=0, ge=0)  # 0: no limit
     rate_limit_burst: int = Field(default=0, ge=0)  # 0: the same as rate_limit_per_minute
     # Origins allowed to call from a browser (`*` for any); empty: no CORS headers at all.
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(AGENTOS_ORIGINS)
+    )
     access_log: bool = True
     log_format: Literal["json", "text"] = "json"
     metrics_enabled: bool = True

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable
 from typing import Any, ParamSpec, TypeVar, cast
 
+from convostore.components import describes_components
 from convostore.config import Limits
 from convostore.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from convostore.ids import new_id, utcnow
@@ -186,11 +187,16 @@ class SessionService:
     def create_session(self, principal: Principal, new: NewSession) -> Session:
         require_write(principal)
         new = self._prepare_new(principal, new)
+        trusted = describes_components(principal)
         if new.id is not None:
-            return self.store.create_session(principal.tenant_id, new, session_id=new.id)
+            return self.store.create_session(
+                principal.tenant_id, new, session_id=new.id, trusted=trusted
+            )
         for _ in range(3):  # a generated id can only collide across processes, and rarely
             try:
-                return self.store.create_session(principal.tenant_id, new, session_id=new_id())
+                return self.store.create_session(
+                    principal.tenant_id, new, session_id=new_id(), trusted=trusted
+                )
             except Conflict:
                 continue
         raise Conflict("could not allocate a session id; retry the request")
@@ -214,6 +220,8 @@ class SessionService:
             fields["title"] = ""
         if not fields:
             return self.get_session(principal, session_id)
+        if "component_id" in fields or "component_data" in fields:
+            fields["component_trusted"] = describes_components(principal)
         session = self.store.update_session(
             principal.tenant_id, session_id, fields, scope_user=principal.user_id
         )
@@ -231,7 +239,11 @@ class SessionService:
             principal.tenant_id, session_ids, scope_user=principal.user_id
         )
 
-    def list_sessions(self, principal: Principal, query: SessionQuery) -> Page[Session]:
+    def list_sessions(
+        self, principal: Principal, query: SessionQuery, *, budgeted: bool = False
+    ) -> Page[Session]:
+        """A page of sessions; `budgeted`: a page of whole sessions that may end early once it
+        holds the page byte budget (`has_more` stays true), for lists sent a page at a time."""
         check_limit(query.limit, self.limits.max_page_size)
         check_text(query.q, self.limits.max_query_chars, "q")
         if query.offset is not None and query.offset < 0:
@@ -242,7 +254,8 @@ class SessionService:
         scoped = query
         if user_id != query.user_id or query.include_total:
             scoped = query.model_copy(update={"user_id": user_id, "include_total": False})
-        page = self.store.list_sessions(principal.tenant_id, scoped)
+        max_bytes = self.limits.max_page_bytes if budgeted else None
+        page = self.store.list_sessions(principal.tenant_id, scoped, max_bytes=max_bytes)
         if query.include_total:
             page.total = self._total(principal.tenant_id, scoped)
         return page
@@ -299,6 +312,7 @@ class SessionService:
             messages=messages,
             scope_user=principal.user_id,
             create=create,
+            create_trusted=describes_components(principal),
             idempotency=self._claim(idempotency_key, f"messages:{session_id}", payload),
             max_title_chars=self.limits.max_title_chars,
         )
@@ -343,6 +357,7 @@ class SessionService:
             run=run,
             scope_user=principal.user_id,
             create=create,
+            create_trusted=describes_components(principal),
             idempotency=self._claim(idempotency_key, f"runs:{session_id}", payload),
             max_title_chars=self.limits.max_title_chars,
         )

@@ -221,10 +221,12 @@ class Page:
     console: str
 
 
-def load_page(url: str, profile: Path) -> Page:
-    """The DOM of `url` after its scripts ran, and the browser's console output."""
+def load_page(url: str, profile: Path, *flags: str) -> Page:
+    """The DOM of `url` after its scripts ran, and the browser's console output (`flags`: more
+    command-line switches for Chromium)."""
     command = [
         str(CHROMIUM),
+        *flags,
         "--headless",
         "--no-sandbox",
         "--disable-gpu",

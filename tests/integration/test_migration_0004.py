@@ -39,11 +39,27 @@ REF = {
 @pytest.fixture
 def before_0004(blank_database_url: str) -> Iterator[tuple[str, SqlStore, TestClient]]:
     """A database at the revision before 0004, with a session of totals and one of evidence,
-    served by an app that does not migrate."""
+    served by an app that does not migrate. The sessions are written at the newest revision
+    (whose columns this version's writes fill), then the database is taken back to before 0004."""
+    written = open_store(blank_database_url)
+    try:
+        app = create_app(Settings(database_url=blank_database_url), store=written)
+        with TestClient(app, base_url=LOCAL_URL) as c:
+            run = {"id": "r1", "input": "hi", "metrics": {"total_tokens": 10, "input_tokens": 4}}
+            created = c.post("/v1/sessions/tot/runs", json={**run, "create_if_missing": True})
+            assert created.status_code == 201, created.text
+            message = {"role": "user", "content": "more", "metrics": {"total_tokens": 5}}
+            appended = c.post("/v1/sessions/tot/messages", json={"messages": [message]})
+            assert appended.status_code == 201, appended.text
+            cited = {"role": "assistant", "content": "see", "refs": [REF]}
+            body = {"messages": [cited], "create_if_missing": True}
+            assert c.post("/v1/sessions/ev/messages", json=body).status_code == 201
+    finally:
+        written.close()
     engine = make_engine(blank_database_url)
     try:
         with engine.connect() as conn:
-            command.upgrade(alembic_config(conn), MIGRATION.down_revision)
+            command.downgrade(alembic_config(conn), MIGRATION.down_revision)
             conn.commit()
     finally:
         engine.dispose()
@@ -51,15 +67,6 @@ def before_0004(blank_database_url: str) -> Iterator[tuple[str, SqlStore, TestCl
     settings = Settings(database_url=blank_database_url, migrate_on_start=False)
     try:
         with TestClient(create_app(settings, store=store), base_url=LOCAL_URL) as client:
-            run = {"id": "r1", "input": "hi", "metrics": {"total_tokens": 10, "input_tokens": 4}}
-            created = client.post("/v1/sessions/tot/runs", json={**run, "create_if_missing": True})
-            assert created.status_code == 201, created.text
-            message = {"role": "user", "content": "more", "metrics": {"total_tokens": 5}}
-            appended = client.post("/v1/sessions/tot/messages", json={"messages": [message]})
-            assert appended.status_code == 201, appended.text
-            cited = {"role": "assistant", "content": "see", "refs": [REF]}
-            body = {"messages": [cited], "create_if_missing": True}
-            assert client.post("/v1/sessions/ev/messages", json=body).status_code == 201
             yield blank_database_url, store, client
     finally:
         store.close()

@@ -195,14 +195,67 @@ def preflight(client: TestClient, path: str, origin: str = ORIGIN) -> Any:
     )
 
 
-def test_cors_is_off_by_default(client: TestClient) -> None:
-    answer = preflight(client, NATIVE + "/abc")
-    assert "access-control-allow-origin" not in answer.headers
-    assert answer.status_code == 405
-    assert answer.json()["error"]["type"] == "method_not_allowed"
+AGENT_UI = "http://localhost:3000"  # where Agno's Agent UI runs; AgentOS allows it by default
+
+
+def test_cors_defaults_to_the_origins_agentos_allows(client: TestClient) -> None:
+    """Agent UI sends `Content-Type: application/json` on every GET, so each call is preceded by
+    a preflight; unconfigured, its origin (and agno.com's) is allowed, no other."""
+    answer = preflight(client, "/health", AGENT_UI)
+    assert answer.status_code == 200
+    assert answer.headers["access-control-allow-origin"] == AGENT_UI
+    assert "content-type" in answer.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in answer.headers
+    for origin in ("https://os.agno.com", "https://app.agno.com"):
+        assert preflight(client, "/sessions", origin).status_code == 200
+    simple = client.get(AGNO, headers={"Origin": AGENT_UI})
+    assert simple.headers["access-control-allow-origin"] == AGENT_UI
+    # any other origin: refused, and told so in the surface's own convention
+    native = preflight(client, NATIVE + "/abc")
+    assert native.status_code == 400
+    assert native.json()["error"]["type"] == "invalid_request"
+    assert "access-control-allow-origin" not in native.headers
+    assert "origin" in native.headers["vary"].lower()
     simple = client.get(NATIVE, headers={"Origin": ORIGIN})
     assert simple.status_code == 200
-    assert not any(name.startswith("access-control-") for name in simple.headers)
+    assert "access-control-allow-origin" not in simple.headers
+    # without an Origin (not a browser), nothing CORS at all
+    plain = client.get(NATIVE)
+    assert not any(name.startswith("access-control-") for name in plain.headers)
+
+
+def test_a_refused_preflight_answers_in_each_surface_convention(client: TestClient) -> None:
+    """Starlette answers a refused preflight with plain text; each surface answers its own way."""
+    agno = preflight(client, "/health", "https://evil.example")
+    assert agno.status_code == 400
+    assert agno.headers["content-type"] == "application/json"
+    detail = agno.json()["detail"]
+    assert detail.startswith("Disallowed CORS origin") and "https://evil.example" in detail
+    memories = preflight(client, MEMORIES, "https://evil.example")
+    body = memories.json()
+    assert set(body) == {"code", "msg", "data", "success", "failed"} and body["failed"]
+    assert "access-control-allow-origin" not in memories.headers
+    # an allowed origin asking for a header nobody may send is refused the same way
+    odd = client.options(
+        "/sessions",
+        headers={
+            "Origin": AGENT_UI,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "x-not-allowed",
+        },
+    )
+    assert odd.status_code == 400 and odd.json()["detail"].startswith("Disallowed CORS headers")
+
+
+def test_cors_is_off_when_no_origin_is_allowed(database_url: str, store: SqlStore) -> None:
+    with TestClient(make_app(database_url, store, cors_origins=[])) as client:
+        answer = preflight(client, NATIVE + "/abc", AGENT_UI)
+        assert "access-control-allow-origin" not in answer.headers
+        assert answer.status_code == 405
+        assert answer.json()["error"]["type"] == "method_not_allowed"
+        simple = client.get(NATIVE, headers={"Origin": AGENT_UI})
+        assert simple.status_code == 200
+        assert not any(name.startswith("access-control-") for name in simple.headers)
 
 
 def test_cors_when_configured(database_url: str, store: SqlStore) -> None:
@@ -226,6 +279,8 @@ def test_cors_when_configured(database_url: str, store: SqlStore) -> None:
         foreign = client.get(NATIVE, headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in foreign.headers
         assert preflight(client, NATIVE, "https://evil.example").status_code == 400
+        # a configured list replaces the default one
+        assert preflight(client, NATIVE, AGENT_UI).status_code == 400
 
 
 def test_cors_origins_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -235,6 +290,8 @@ def test_cors_origins_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     assert Settings().cors_origins == ["*"]
     monkeypatch.setenv("CONVOSTORE_CORS_ORIGINS", "")
     assert Settings().cors_origins == []
+    monkeypatch.delenv("CONVOSTORE_CORS_ORIGINS")
+    assert AGENT_UI in Settings().cors_origins
 
 
 # --- security headers -------------------------------------------------------------------------

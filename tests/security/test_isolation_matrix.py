@@ -178,7 +178,13 @@ def _samples(v: Victim) -> dict[tuple[str, str], Sample]:
         ("GET", "/memory_topics"): Sample(query=bob, foreign="own"),
         ("GET", "/user_memory_stats"): Sample(query=bob, foreign="own"),
         ("GET", "/agents"): Sample(foreign="own"),
+        ("GET", "/agents/{agent_id}"): Sample(),
+        ("POST", "/agents/{agent_id}/runs"): Sample(),
         ("GET", "/teams"): Sample(foreign="own"),
+        ("GET", "/teams/{team_id}"): Sample(),
+        ("POST", "/teams/{team_id}/runs"): Sample(),
+        ("GET", "/workflows"): Sample(foreign="own"),
+        ("GET", "/workflows/{workflow_id}"): Sample(),
         ("GET", "/config"): Sample(foreign="own"),
     }
     for prefix in ("/serve/api/v1", "/serve/api/video"):
@@ -208,6 +214,9 @@ def _fill(path: str, v: Victim, key_id: str) -> str:
         "session_id:path": v.session,
         "run_id": v.run,
         "memory_id": v.memory,
+        "agent_id": v.agent,
+        "team_id": v.agent,
+        "workflow_id": v.agent,
         "key_id": key_id,
         "user_id": VICTIM_USER,
         "path:path": "app.css",

@@ -24,7 +24,7 @@ from convostore.models import JSONObject, Memory, Message, NewRun, Run, Session
 from convostore.rules import sum_metrics
 from convostore.server.compat.agno.memories_map import memory_from_agno_row
 from convostore.server.compat.agno.runs_map import from_agno_run, stringify_input
-from convostore.server.compat.agno.sessions_map import session_from_agno_row
+from convostore.server.compat.agno.sessions_map import DERIVED_NAME, session_from_agno_row
 from convostore.server.compat.agno.wire import from_epoch, split_metrics
 from convostore.storage.base import SessionBundle, Store
 from convostore.validation import check_evidence, check_metrics, check_numbers
@@ -139,17 +139,21 @@ def bundle_from_agno(row: JSONObject, runs: list[JSONObject]) -> SessionBundle:
     new, raw_metrics = session_from_agno_row(row)
     created = new.created_at or from_epoch(0)
     assert created is not None
+    title, extra = new.title, new.extra
+    if not title:
+        title = agno_session_name(new.type, runs, new.component_data)
+        extra = {**(extra or {}), DERIVED_NAME: title}
     base = Session(
         id=str(new.id),
         user_id=new.user_id or "default",
         type=new.type,
         component_id=new.component_id,
-        title=new.title or agno_session_name(new.type, runs, new.component_data),
+        title=title,
         summary=new.summary,
         state=new.state,
         metadata=new.metadata,
         component_data=new.component_data,
-        extra=new.extra,
+        extra=extra,
         created_at=created,
         updated_at=from_epoch(row.get("updated_at")) or created,
     )

@@ -52,6 +52,8 @@ class AppendRequest:
     run: NewRun | None = None
     scope_user: str | None = None
     create: NewSession | None = None
+    # whether the session `create` makes may describe its component to the tenant (components.py)
+    create_trusted: bool = True
     idempotency: IdempotencyClaim | None = None
     max_title_chars: int = 1_000
 
@@ -98,7 +100,10 @@ class Store(Protocol):
     def erase_keys(self) -> int: ...
 
     # sessions
-    def create_session(self, tenant_id: str, new: NewSession, *, session_id: str) -> Session: ...
+    # `trusted`: whether the session may describe its component to the tenant (components.py)
+    def create_session(
+        self, tenant_id: str, new: NewSession, *, session_id: str, trusted: bool = True
+    ) -> Session: ...
     def get_session(
         self, tenant_id: str, session_id: str, *, scope_user: str | None = None
     ) -> Session | None: ...
@@ -113,7 +118,10 @@ class Store(Protocol):
     def delete_sessions(
         self, tenant_id: str, session_ids: list[str], *, scope_user: str | None = None
     ) -> int: ...
-    def list_sessions(self, tenant_id: str, query: SessionQuery) -> Page[Session]: ...
+    # `max_bytes` cuts a page of whole sessions (no total) as it cuts a page of messages
+    def list_sessions(
+        self, tenant_id: str, query: SessionQuery, *, max_bytes: int | None = None
+    ) -> Page[Session]: ...
     def count_sessions(self, tenant_id: str, query: SessionQuery) -> int: ...
     def delete_user(self, tenant_id: str, user_id: str) -> UserErasure: ...
     def import_sessions(
@@ -207,5 +215,6 @@ class Store(Protocol):
         component_type: SessionType,
         *,
         user_id: str | None = None,
+        component_id: str | None = None,
         limit: int = 500,
     ) -> list[Component]: ...

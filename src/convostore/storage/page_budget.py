@@ -103,10 +103,11 @@ def budgeted_select(
     order_by: Sequence[tuple[str, bool]],
     as_text: bool = True,
     exact: bool = True,
+    offset: bool = False,
 ) -> sa.Select[Any]:
     """A page of `columns` (table columns or labelled expressions) ordered by `order_by`
-    (`(column key, descending)`), with bind parameter `limit` and, on PostgreSQL, `max_bytes`
-    (`exact`) or `row_bytes` (not `exact`).
+    (`(column key, descending)`), with bind parameters `limit` (and `offset`, when asked for)
+    and, on PostgreSQL, `max_bytes` (`exact`) or `row_bytes` (not `exact`).
 
     Each row ends with its `SIZE`, that of its `large` columns. `as_text`: JSON columns are
     selected as their text (`sql_base.as_text`). On PostgreSQL the `large` columns are NULL in
@@ -119,15 +120,17 @@ def budgeted_select(
     def ordering(source: Any) -> list[sa.ColumnElement[Any]]:
         return [source[name].desc() if desc else source[name].asc() for name, desc in order_by]
 
+    skip: sa.BindParameter[int] | None = sa.bindparam("offset") if offset else None
     if dialect != "postgresql":
         selected = [_text(c, str(c.key), as_text) for c in columns]
         stmt = sa.select(*selected, size.label(SIZE)).where(*where)
-        return stmt.order_by(*ordering(by_key)).limit(limit)
+        return stmt.order_by(*ordering(by_key)).limit(limit).offset(skip)
     rows = (
         sa.select(*columns, size.label(SIZE))
         .where(*where)
         .order_by(*ordering(by_key))
         .limit(limit)
+        .offset(skip)
         .subquery("page")
     )
     if exact:

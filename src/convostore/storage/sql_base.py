@@ -265,16 +265,21 @@ class SqlBase:
         filters: Filters,
         params: dict[str, Any],
         request: PageRequest,
-        to_value: Callable[[dict[str, Any]], T],
+        to_value: Callable[[Any], T],
         *,
         large: Sequence[str],
         max_bytes: int,
+        columns: tuple[sa.ColumnElement[Any], ...] | None = None,
     ) -> Page[T]:
-        """`page` by keyset (after a cursor, never an offset; no total), its rows as dicts, and
-        cut after the row that takes its `large` columns to `max_bytes` (`page_budget`)."""
+        """`page` (after a cursor or an offset; no total), cut after the row that takes its
+        `large` columns to `max_bytes` (`page_budget`). `to_value` maps a row as a dict (JSON
+        decoded), or, when `columns` are given, the driver's own row of those columns, as `page`
+        hands it over."""
         values = dict(params)
         if request.after:
             values.update(self._after(table, request))
+        if request.offset:
+            values["offset"] = request.offset
         flat, shape = _flatten(values)
         flat["limit"] = request.limit + 1
         descending = request.order == "desc"
@@ -286,31 +291,40 @@ class SqlBase:
                 order = ((request.sort, descending), ("id", descending))
                 return budgeted_select(
                     self.dialect,
-                    tuple(table.c),
+                    columns if columns is not None else tuple(table.c),
                     large=large,
                     where=where,
                     order_by=order,
                     as_text=False,
                     exact=exact,
+                    offset="offset" in shape,
                 )
 
-            key = ("budgeted", table.name, shape, request.sort, request.order, exact)
+            key = ("budgeted", table.name, shape, request.sort, request.order, exact, columns)
             used.append(self.prepared.get(key, build))
             return used[-1].scan(self._readers.scan, {**flat, **binds}, take)
 
         rows, has_more = read_within_budget(
             self.dialect, read, limit=request.limit, max_bytes=max_bytes
         )
-        found = used[-1].decoded(rows)
+        prepared = used[-1]
+        sort_at: str | int
+        id_at: str | int
+        if columns is None:
+            found: Sequence[Any] = prepared.decoded(rows)
+            sort_at, id_at = request.sort, "id"
+            items = [to_value(r) for r in found]
+        else:
+            found = rows
+            sort_at, id_at = prepared.columns.index(request.sort), prepared.columns.index("id")
+            items = [to_value(r[:-1]) for r in found]  # each row ends with its size
         next_cursor = None
         if has_more and found:
             last = found[-1]
             next_cursor = encode_cursor(
-                Cursor(
-                    sort=request.sort, order=request.order, key=last[request.sort], id=last["id"]
-                )
+                Cursor(sort=request.sort, order=request.order, key=last[sort_at], id=last[id_at])
             )
-        return Page(items=[to_value(r) for r in found], has_more=has_more, next_cursor=next_cursor)
+        return Page(items=items, has_more=has_more, next_cursor=next_cursor)
 
     @staticmethod
     def _after(table: sa.Table, request: PageRequest) -> dict[str, Any]:

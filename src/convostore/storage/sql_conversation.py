@@ -116,7 +116,9 @@ class ConversationPart(SqlBase):
         key = {"tenant_id": tenant_id, "id": request.session_id}
         rows = writer.rows("lock session", self._lock_select, key)
         if not rows and request.create is not None:
-            values = new_session_row(tenant_id, request.create, request.session_id)
+            values = new_session_row(
+                tenant_id, request.create, request.session_id, trusted=request.create_trusted
+            )
             writer.execute("create session", self._create_session, values)
             rows = writer.rows("lock session", self._lock_select, key)
         row = rows[0] if rows else None

@@ -62,6 +62,10 @@ def session_key(tenant_id: str, session_id: str, scope_user: str | None) -> dict
     return values
 
 
+# What makes a whole session large: its title and JSON blobs.
+_LARGE_SESSION_COLUMNS = ("title", "summary", "state", "metadata", "component_data", "extra")
+
+
 def _scoped(stmt: Any, scope_user: str | None) -> Any:
     return stmt if scope_user is None else stmt.where(sessions.c.user_id == scope_user)
 
@@ -90,7 +94,9 @@ def session_row(tenant_id: str, session: Session) -> dict[str, Any]:
     }
 
 
-def new_session_row(tenant_id: str, new: NewSession, session_id: str) -> dict[str, Any]:
+def new_session_row(
+    tenant_id: str, new: NewSession, session_id: str, *, trusted: bool = True
+) -> dict[str, Any]:
     created = to_micros(new.created_at or utcnow())
     return {
         "tenant_id": tenant_id,
@@ -104,6 +110,7 @@ def new_session_row(tenant_id: str, new: NewSession, session_id: str) -> dict[st
         "state": new.state,
         "metadata": new.metadata,
         "component_data": new.component_data,
+        "component_trusted": trusted,
         "extra": new.extra,
         "metrics": None,
         "message_count": 0,
@@ -160,8 +167,10 @@ def _filter_values(tenant_id: str, query: SessionQuery) -> dict[str, Any]:
 
 
 class SessionsPart(SqlBase):
-    def create_session(self, tenant_id: str, new: NewSession, *, session_id: str) -> Session:
-        row = new_session_row(tenant_id, new, session_id)
+    def create_session(
+        self, tenant_id: str, new: NewSession, *, session_id: str, trusted: bool = True
+    ) -> Session:
+        row = new_session_row(tenant_id, new, session_id, trusted=trusted)
         with self.write() as conn:
             inserted = conn.execute(
                 self.insert(sessions)
@@ -226,9 +235,22 @@ class SessionsPart(SqlBase):
             _delete_locked(conn, tenant_id, found)
         return len(found)
 
-    def list_sessions(self, tenant_id: str, query: SessionQuery) -> Page[Session]:
+    def list_sessions(
+        self, tenant_id: str, query: SessionQuery, *, max_bytes: int | None = None
+    ) -> Page[Session]:
         values = _filter_values(tenant_id, query)
         request = PageRequest.of(query)
+        if max_bytes is not None and not query.brief:
+            return self.budgeted_page(
+                sessions,
+                SESSION_FILTERS,
+                values,
+                request,
+                self._listed_whole,
+                large=_LARGE_SESSION_COLUMNS,
+                max_bytes=max_bytes,
+                columns=WHOLE_COLUMNS,
+            )
         if query.brief:
             to_value, columns = self._listed_brief, BRIEF_COLUMNS
         else:

@@ -61,6 +61,8 @@ sessions = sa.Table(
     sa.Column("last_message_at", TIME),
     # `rules.folded(title)`, what title searches compare with a plain LIKE (see migration 0002)
     sa.Column("title_folded", sa.Text, nullable=False, server_default=""),
+    # whether a tenant-wide key wrote the component id and data (0005_component_trust)
+    sa.Column("component_trusted", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Index("ix_sessions_updated", "tenant_id", "updated_at", "id"),
     sa.Index("ix_sessions_created", "tenant_id", "created_at", "id"),
     sa.Index("ix_sessions_title", "tenant_id", "title", "id"),

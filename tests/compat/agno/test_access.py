@@ -6,6 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from agno.os.routers.agents.schema import AgentResponse
+from agno.os.routers.teams.schema import TeamResponse
+from agno.os.routers.workflows.schema import WorkflowResponse
 from fastapi.testclient import TestClient
 
 from convostore.auth import KeyService
@@ -101,17 +104,8 @@ def test_db_id_selection(two_db_client: TestClient) -> None:
     assert client.get("/sessions/x?%64b_id=%61rchive").status_code == 200
     assert client.get("/sessions?t%61ble=sessions").status_code == 400
     agents = client.get("/agents").json()
-    assert agents == [
-        {
-            "id": "a",
-            "name": "a",
-            "description": None,
-            "db_id": "archive",
-            "model": None,
-            "metadata": None,
-            "sandboxed": False,
-        }
-    ]
+    assert [(a["id"], a["db_id"]) for a in agents] == [("a", "archive")]
+    assert client.get("/agents/a").json()["db_id"] == "archive"
     config = client.get("/config").json()
     assert config["databases"] == ["default", "archive"]
     assert [d["db_id"] for d in config["session"]["dbs"]] == ["default", "archive"]
@@ -121,21 +115,91 @@ def test_db_id_selection(two_db_client: TestClient) -> None:
 def test_agents_and_teams_list_stored_components(
     client: TestClient, reference_session: str
 ) -> None:
+    """`/agents` and `/teams` in AgentOS's `AgentResponse`/`TeamResponse` shape (nulls left out;
+    the model as `{name, model, provider}`, where Agent UI reads `model.model`), `/config` in its
+    summary shape (the model as `{id, provider}`)."""
     client.post("/sessions?type=team", json={"team_id": "squad"})
-    assert client.get("/agents").json() == [
+    agent = {
+        "id": "basic-agent",
+        "name": "Basic Agent",
+        "db_id": "default",
+        "filesystem": False,
+        "is_factory": False,
+        "model": {"name": "OpenAIChat", "model": "gpt-4o", "provider": "OpenAI"},
+        "sessions": {"session_table": "sessions"},
+        "is_component": False,
+        "sandboxed": False,
+    }
+    assert client.get("/agents").json() == [agent]
+    assert AgentResponse.model_validate(agent).model_dump(exclude_none=True) == agent
+    assert client.get("/agents/basic-agent").json() == agent
+    team = {
+        "id": "squad",
+        "db_id": "default",
+        "sessions": {"session_table": "sessions"},
+        "is_factory": False,
+        "is_component": False,
+        "sandboxed": False,
+    }
+    assert client.get("/teams").json() == [team]
+    assert TeamResponse.model_validate(team).model_dump(exclude_none=True) == team
+    assert client.get("/teams/squad").json() == team
+    for path, text in (
+        ("/agents/squad", "Agent not found"),
+        ("/teams/basic-agent", "Team not found"),
+        ("/workflows/x", "Workflow not found"),
+    ):
+        assert client.get(path).status_code == 404 and client.get(path).json() == {"detail": text}
+    assert client.get("/workflows").json() == []
+    config = client.get("/config").json()
+    assert config["available_models"] == [{"id": "gpt-4o", "provider": "OpenAI"}]
+    assert config["agents"] == [
         {
             "id": "basic-agent",
             "name": "Basic Agent",
-            "description": None,
             "db_id": "default",
             "model": {"id": "gpt-4o", "provider": "OpenAI"},
-            "metadata": None,
             "sandboxed": False,
         }
     ]
-    assert [t["id"] for t in client.get("/teams").json()] == ["squad"]
-    config = client.get("/config").json()
-    assert config["available_models"] == [{"id": "gpt-4o", "provider": "OpenAI"}]
+    assert config["teams"] == [{"id": "squad", "db_id": "default", "sandboxed": False}]
+
+
+def test_workflows_list_stored_workflows(client: TestClient) -> None:
+    data = {"name": "Pipeline", "workflow_id": "pipe", "steps": [{"name": "fetch"}]}
+    body = {"id": "w1", "type": "workflow", "component_id": "pipe", "component_data": data}
+    assert client.post("/v1/sessions", json=body).status_code == 201
+    summary = {
+        "id": "pipe",
+        "name": "Pipeline",
+        "db_id": "default",
+        "is_factory": False,
+        "is_component": False,
+        "sandboxed": False,
+    }
+    assert client.get("/workflows").json() == [summary]
+    assert client.get("/config").json()["workflows"] == [summary]
+    detail = client.get("/workflows/pipe").json()
+    assert detail == {
+        "id": "pipe",
+        "name": "Pipeline",
+        "db_id": "default",
+        "steps": [{"name": "fetch"}],
+        "workflow_agent": False,
+        "is_factory": False,
+        "is_component": False,
+        "sandboxed": False,
+    }
+    assert WorkflowResponse.model_validate(detail).model_dump(exclude_none=True) == detail
+
+
+def test_running_an_agent_answers_not_found(client: TestClient, reference_session: str) -> None:
+    """convostore runs nothing: Agent UI's run request gets AgentOS's 404 shape and a reason."""
+    form = {"message": "hi", "stream": "true", "session_id": ""}
+    for path in ("/agents/basic-agent/runs", "/teams/squad/runs"):
+        answer = client.post(path, data=form)
+        assert answer.status_code == 404
+        assert "runs no agents" in answer.json()["detail"]
 
 
 def test_validation_errors_use_fastapis_list(client: TestClient) -> None:

@@ -72,6 +72,7 @@ def test_run_previews(client: TestClient, reference_session: str) -> None:
     assert previews == [
         {
             "run_id": "run-1",
+            "parent_run_id": "",  # AgentOS previews the runs list's item, "" included
             "agent_id": "basic-agent",
             "user_id": "123",
             "status": "COMPLETED",

@@ -1,7 +1,7 @@
 """The protective and observing layers around every surface, all pure ASGI.
 
-From the outside in: request id and access log, metrics, security headers, CORS (only when
-origins are configured), then the app's body-size limit and routes. The outer layers see every
+From the outside in: request id and access log, metrics, security headers, CORS (off only when
+no origin is allowed), then the app's body-size limit and routes. The outer layers see every
 answer — including refusals by the inner ones — so each gets an id, a log line, a count and the
 hardening headers. Rate limits are not a layer here: they need the authenticated caller, so the
 surfaces apply them right after authentication (`AppContext.admit`).
@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from convostore.config import Settings
+from convostore.server.middleware.cors import SurfaceCORS
 from convostore.server.middleware.metrics import (
     Metrics,
     MetricsMiddleware,
@@ -42,10 +42,6 @@ __all__ = [
     "watch_databases",
 ]
 
-CORS_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"]
-CORS_EXPOSED_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed"]
-
 
 def outer_layers(app: FastAPI, settings: Settings) -> list[Callable[[ASGIApp], ASGIApp]]:
     """The layers that wrap the whole app, outermost first (the app puts them outside FastAPI's
@@ -64,17 +60,8 @@ def outer_layers(app: FastAPI, settings: Settings) -> list[Callable[[ASGIApp], A
         add_routes(app, metrics_router)
     layers.append(SecurityHeadersMiddleware)
     if settings.cors_origins:
-        layers.append(
-            lambda inner: CORSMiddleware(
-                inner,
-                allow_origins=settings.cors_origins,
-                allow_methods=CORS_METHODS,
-                allow_headers=CORS_REQUEST_HEADERS,
-                expose_headers=CORS_EXPOSED_HEADERS,
-                allow_credentials=False,  # keys travel in Authorization, never in cookies
-                max_age=600,
-            )
-        )
+        origins = settings.cors_origins
+        layers.append(lambda inner: SurfaceCORS(inner, owner=app, origins=origins))
     return layers
 
 

@@ -1,5 +1,6 @@
 """Agno AgentOS compatibility: root-mounted `/sessions`, `/memories`, `/health`, `/config`,
-`/agents` and `/teams`, so Agno's own clients work against convostore by changing the base URL.
+`/agents`, `/teams` and `/workflows`, so Agno's own clients work against convostore by changing
+the base URL.
 
 Each module is a thin router over `SessionService`; the `*_map` modules are the pure mapping
 between convostore's values and Agno's JSON. Errors are `{"detail": ...}` (see `errors`).
@@ -18,6 +19,7 @@ PREFIXES = (
     "/config",
     "/agents",
     "/teams",
+    "/workflows",
 )
 
 routers = (

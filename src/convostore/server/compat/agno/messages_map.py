@@ -9,6 +9,7 @@ is kept in `extra["content"]`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from operator import itemgetter
 
 from convostore.models import JSONObject, Message, NewMessage, Role, Thinking
@@ -133,7 +134,7 @@ def _plain_message(message: Message) -> JSONObject:
     return body
 
 
-def chat_history(messages: Iterable[Message], member_runs: set[str]) -> list[JSONObject]:
+def chat_history(messages: Iterable[Message], member_runs: AbstractSet[str]) -> list[JSONObject]:
     """User and assistant messages, not replayed from history, outside team members' runs."""
     return [
         to_agno_message(m)

@@ -1,7 +1,10 @@
-"""`/health`, `/config`, `/agents` and `/teams`: what an AgentOS client reads to find its way.
+"""`/health`, `/config`, `/agents`, `/teams` and `/workflows`: what an AgentOS client reads to
+find its way.
 
-convostore hosts no agents; `/agents` and `/teams` list the components its stored sessions name,
-each with the `db_id` of the database that holds them, so the Agent UI can browse those sessions.
+convostore hosts no agents; these routes describe the components its stored sessions name (see
+`components.py` for which sessions may describe them), each with the `db_id` of the database that
+holds them: Agent UI browses those sessions by them, and agno's `RemoteAgent` builds its `db` (a
+`RemoteDb`) from `GET /agents/{id}`. Running one answers AgentOS's "not found".
 """
 
 from __future__ import annotations
@@ -21,10 +24,18 @@ from convostore.server.compat.agno.access import (
     reads,
     service_for,
 )
+from convostore.server.compat.agno.components_map import (
+    to_agent_response,
+    to_summary,
+    to_team_response,
+    to_workflow_response,
+)
+from convostore.server.compat.agno.errors import not_found
 from convostore.server.compat.agno.wire import iso_z
 from convostore.server.context import context
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
+from convostore.service import require_write
 
 router = APIRouter(route_class=LeanRoute, tags=["Core"])
 Caller = Annotated[Principal, Depends(authenticate)]
@@ -40,47 +51,87 @@ def health(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
-def _model(data: JSONObject | None) -> JSONObject | None:
-    model = data.get("model") if isinstance(data, dict) else None
-    if not isinstance(model, dict) or (model.get("id") is None and model.get("provider") is None):
-        return None
-    return {"id": model.get("id"), "provider": model.get("provider")}
-
-
-def _summary(component: Component, db_id: str) -> JSONObject:
-    data = component.data if isinstance(component.data, dict) else {}
-    body: JSONObject = {
-        "id": component.id,
-        "name": data.get("name") or component.id,
-        "description": data.get("description"),
-        "db_id": db_id,
-        "model": _model(data),
-    }
-    if component.type == "team":
-        body["mode"] = data.get("mode")
-    body["metadata"] = None
-    body["sandboxed"] = False
-    return body
-
-
-def _components(request: Request, principal: Principal, kind: SessionType) -> list[JSONObject]:
-    out: list[JSONObject] = []
+def _components(
+    request: Request, principal: Principal, kind: SessionType, component_id: str | None = None
+) -> list[tuple[Component, str]]:
+    """The components of one type in every database, each with the id of its database."""
+    out: list[tuple[Component, str]] = []
     for db_id in database_ids(context(request)):
         service = service_for(request, db_id)
-        out.extend(_summary(c, db_id) for c in list_components(service, principal, kind))
+        found = list_components(service, principal, kind, component_id=component_id)
+        out.extend((c, db_id) for c in found)
     return out
 
 
-@router.get("/agents", operation_id="get_agents", summary="List Agents")
+def _one(
+    request: Request, principal: Principal, kind: SessionType, component_id: str
+) -> tuple[Component, str]:
+    """The component of that id (from the first database that has it), or AgentOS's 404."""
+    found = _components(request, principal, kind, component_id)
+    if not found:
+        raise not_found(f"{kind.title()} not found")
+    return found[0]
+
+
+@router.get("/agents", operation_id="get_agents", summary="List All Agents")
 @reads
 def get_agents(request: Request, principal: Caller) -> JSONResponse:
-    return JSONResponse(_components(request, principal, "agent"))
+    agents = _components(request, principal, "agent")
+    return JSONResponse([to_agent_response(c, db, SESSION_TABLES[0]) for c, db in agents])
 
 
-@router.get("/teams", operation_id="get_teams", summary="List Teams")
+@router.get("/agents/{agent_id}", operation_id="get_agent", summary="Get Agent Details")
+@reads
+def get_agent(request: Request, principal: Caller, agent_id: str) -> JSONResponse:
+    found = _one(request, principal, "agent", agent_id)
+    return JSONResponse(to_agent_response(*found, SESSION_TABLES[0]))
+
+
+@router.get("/teams", operation_id="get_teams", summary="List All Teams")
 @reads
 def get_teams(request: Request, principal: Caller) -> JSONResponse:
-    return JSONResponse(_components(request, principal, "team"))
+    teams = _components(request, principal, "team")
+    return JSONResponse([to_team_response(c, db, SESSION_TABLES[0]) for c, db in teams])
+
+
+@router.get("/teams/{team_id}", operation_id="get_team", summary="Get Team Details")
+@reads
+def get_team(request: Request, principal: Caller, team_id: str) -> JSONResponse:
+    found = _one(request, principal, "team", team_id)
+    return JSONResponse(to_team_response(*found, SESSION_TABLES[0]))
+
+
+@router.get("/workflows", operation_id="get_workflows", summary="List All Workflows")
+@reads
+def get_workflows(request: Request, principal: Caller) -> JSONResponse:
+    workflows = _components(request, principal, "workflow")
+    return JSONResponse([to_summary(c, db) for c, db in workflows])
+
+
+@router.get("/workflows/{workflow_id}", operation_id="get_workflow", summary="Get Workflow Details")
+@reads
+def get_workflow(request: Request, principal: Caller, workflow_id: str) -> JSONResponse:
+    return JSONResponse(to_workflow_response(*_one(request, principal, "workflow", workflow_id)))
+
+
+_NOT_RUN = "{} not found: convostore keeps stored sessions and runs no agents or teams"
+
+
+@router.post("/agents/{agent_id}/runs", operation_id="create_agent_run", summary="Create Run")
+@reads
+def create_agent_run(request: Request, principal: Caller, agent_id: str) -> JSONResponse:
+    """AgentOS's answer for an agent it does not have: convostore runs none (Agent UI shows the
+    text). A key that may not write is refused first, as for any other write."""
+    require_write(principal)
+    raise not_found(_NOT_RUN.format("Agent"))
+
+
+@router.post("/teams/{team_id}/runs", operation_id="create_team_run", summary="Create Team Run")
+@reads
+def create_team_run(request: Request, principal: Caller, team_id: str) -> JSONResponse:
+    """As `create_agent_run`, for teams."""
+    require_write(principal)
+    raise not_found(_NOT_RUN.format("Team"))
 
 
 def _domain(display_name: str, ids: list[str], table: str) -> JSONObject:
@@ -98,14 +149,13 @@ def _domain(display_name: str, ids: list[str], table: str) -> JSONObject:
 def get_config(request: Request, principal: Caller) -> JSONResponse:
     ctx = context(request)
     ids = database_ids(ctx)
-    agents = _components(request, principal, "agent")
-    teams = _components(request, principal, "team")
-    workflows = [
-        {"id": w["id"], "name": w["name"], "description": None, "db_id": w["db_id"]}
-        for w in _components(request, principal, "workflow")
-    ]
+    agents = [to_summary(c, db) for c, db in _components(request, principal, "agent")]
+    teams = [to_summary(c, db) for c, db in _components(request, principal, "team")]
+    workflows = [to_summary(c, db) for c, db in _components(request, principal, "workflow")]
     models = {
-        (m["id"], m["provider"]): m for c in (*agents, *teams) if (m := c.get("model")) is not None
+        (m.get("id"), m.get("provider")): m
+        for c in (*agents, *teams)
+        if (m := c.get("model")) is not None
     }
     body: JSONObject = {
         "os_id": "convostore",

@@ -1,25 +1,27 @@
-"""`/sessions/{id}/runs`, `/run-previews` and `/runs/{run_id}`: a session's runs, AgentOS-style."""
+"""`/sessions/{id}/runs`, `/run-previews` and `/runs/{run_id}`: a session's runs, AgentOS-style.
+
+A long list is sent as it is read, a chunk of runs at a time (`reading`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from starlette.responses import Response
 
 from convostore.errors import NotFound
-from convostore.models import Message, Run, RunQuery, Session, SessionType
-from convostore.server.compat.agno.access import Target, reads, session_target
+from convostore.models import JSONObject, RunQuery, Session, SessionType
+from convostore.server.compat.agno.access import Target, session_target
 from convostore.server.compat.agno.errors import bad_request, not_found
-from convostore.server.compat.agno.runs_map import (
-    RUN_STATUSES,
-    messages_by_run,
-    to_run,
-    to_run_preview,
-    to_session_run,
-)
+from convostore.server.compat.agno.reading import Shape, Turns, find_implied, recorded_run, turns
+from convostore.server.compat.agno.runs_map import RUN_STATUSES, to_run
+from convostore.server.dispatch import read
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
+from convostore.server.streaming import JSONStream, Streamed, read_chunks
 
 router = APIRouter(route_class=LeanRoute, tags=["Sessions"])
 Agno = Annotated[Target, Depends(session_target)]
@@ -60,27 +62,59 @@ def _moment(epoch: int | None, name: str, *, end_of_second: bool = False) -> dat
         raise bad_request(f"{name} must be epoch seconds within the years 1 to 9999") from None
 
 
-def _runs(
+@dataclass(frozen=True)
+class _Listing:
+    """How a streamed runs answer goes on: the reader of the rest."""
+
+    rest: Turns
+
+
+def _first_runs(
     target: Target,
     session_id: str,
+    session_type: str | None,
     user_id: str | None,
     after: int | None,
     before: int | None,
     status: list[str] | None,
-) -> tuple[Session, list[Run], list[Message]]:
+    previews: bool,
+) -> tuple[list[JSONObject], _Listing | None]:
+    """The first runs of the answer (all of them for most sessions), and how the rest is read."""
     query = _query(after, before, status)
     session = _session(target, session_id, user_id)
-    principal = target.for_user(user_id)
-    runs = target.service.runs_of(principal, session, query) if session.run_count else []
-    messages = target.service.all_messages_of(principal, session, with_refs=False) if runs else []
-    return session, runs, messages
+    shape = Shape(session_type or session.type, previews)
+    first, rest = turns(target.service, target.for_user(user_id), session, query, shape)
+    return first, (_Listing(rest) if rest is not None else None)
+
+
+def _more_runs(listing: _Listing) -> tuple[list[JSONObject], _Listing | None]:
+    chunk, rest = listing.rest.take()
+    return chunk, (listing if rest is not None else None)
+
+
+async def _runs_answer(
+    target: Target,
+    session_id: str,
+    session_type: str | None,
+    filters: tuple[str | None, int | None, int | None, list[str] | None],
+    *,
+    previews: bool,
+) -> Response:
+    """The runs list (or its previews): at once when small, else sent as it is read."""
+    store = target.service.store
+    first, rest = await read(
+        store, _first_runs, target, session_id, session_type, *filters, previews
+    )
+    if rest is None and not any(_holds_streams(b) for b in first):
+        return JSONResponse(first)
+    more = read_chunks(store, _more_runs, rest) if rest is not None else None
+    return JSONStream(Streamed(first, more))
 
 
 @router.get(
     "/sessions/{session_id}/runs", operation_id="get_session_runs", summary="Get Session Runs"
 )
-@reads
-def get_session_runs(
+async def get_session_runs(
     target: Agno,
     session_id: str,
     session_type: TypeParam = None,
@@ -90,14 +124,9 @@ def get_session_runs(
     status: Statuses = None,
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
-    session, runs, messages = _runs(
-        target, session_id, user_id, created_after, created_before, status
-    )
-    kind = session_type or session.type
-    by_run = messages_by_run(messages)
-    body = [to_session_run(r, by_run.get(r.id, []), session, kind) for r in runs]
-    return JSONResponse([b for b in body if b is not None])
+) -> Response:
+    filters = (user_id, created_after, created_before, status)
+    return await _runs_answer(target, session_id, session_type, filters, previews=False)
 
 
 @router.get(
@@ -105,8 +134,7 @@ def get_session_runs(
     operation_id="get_session_run_previews",
     summary="Get Session Run Previews",
 )
-@reads
-def get_session_run_previews(
+async def get_session_run_previews(
     target: Agno,
     session_id: str,
     session_type: TypeParam = None,
@@ -116,12 +144,9 @@ def get_session_run_previews(
     status: Statuses = None,
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
-    session, runs, messages = _runs(
-        target, session_id, user_id, created_after, created_before, status
-    )
-    by_run = messages_by_run(messages)
-    return JSONResponse([to_run_preview(r, by_run.get(r.id, []), session) for r in runs])
+) -> Response:
+    filters = (user_id, created_after, created_before, status)
+    return await _runs_answer(target, session_id, session_type, filters, previews=True)
 
 
 @router.get(
@@ -129,8 +154,7 @@ def get_session_run_previews(
     operation_id="get_session_run",
     summary="Get Run by ID",
 )
-@reads
-def get_session_run(
+async def get_session_run(
     target: Agno,
     session_id: str,
     run_id: str,
@@ -138,14 +162,30 @@ def get_session_run(
     user_id: str | None = None,
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
+) -> Response:
+    """A recorded run, or one its session's messages imply; a long one sent as it is read."""
+    body = await read(target.service.store, _one_run, target, session_id, run_id, user_id)
+    return JSONStream(body) if _holds_streams(body) else JSONResponse(body)
+
+
+def _one_run(target: Target, session_id: str, run_id: str, user_id: str | None) -> JSONObject:
     session = _session(target, session_id, user_id)
-    if session.run_count == 0:
+    if not session.run_count and not session.message_count:
         raise not_found(f"Session with ID {session_id} has no runs")
     principal = target.for_user(user_id)
-    try:
-        run = target.service.get_run(principal, session_id, run_id)
-    except NotFound:
-        raise not_found(f"Run with ID {run_id} not found in session {session_id}") from None
-    messages = target.service.all_messages_of(principal, session, with_refs=False, run_ids=[run_id])
-    return JSONResponse(to_run(run, messages, session))
+    service = target.service
+    if session.run_count:
+        try:
+            run = service.get_run(principal, session_id, run_id)
+        except NotFound:
+            pass
+        else:
+            return recorded_run(service, principal, session, run)
+    implied = find_implied(service, principal, session, run_id)
+    if implied is None:
+        raise not_found(f"Run with ID {run_id} not found in session {session_id}")
+    return to_run(*implied, session)
+
+
+def _holds_streams(body: JSONObject) -> bool:
+    return any(isinstance(v, Streamed) for v in body.values())

@@ -14,6 +14,7 @@ from typing import Any
 
 from convostore.models import JSONObject, Message, NewRun, Run, Session
 from convostore.server.compat.agno.messages_map import from_agno_message, to_agno_message
+from convostore.server.compat.agno.tools_map import tools_from_messages
 from convostore.server.compat.agno.wire import from_epoch, iso_z, split_metrics, without_nulls
 
 RUN_STATUSES = ("CANCELLED", "COMPLETED", "ERROR", "PAUSED", "PENDING", "REGENERATED", "RUNNING")
@@ -123,6 +124,24 @@ def _with_sdk(metadata: Any, component_data: JSONObject | None) -> Any:
     return dict(metadata) if isinstance(metadata, dict) else metadata
 
 
+# The results a run's tools hold back behind a call not yet answered (see `tools_map`).
+TOOL_RESULTS_HELD = 4 * 1024 * 1024
+
+
+def _tools(run: Run, messages: Sequence[Message]) -> list[JSONObject] | None:
+    """The tools Agno recorded with the run, else those its messages show (see `tools_map`)."""
+    return run.extra.get("tools") or tools_from_messages(messages, TOOL_RESULTS_HELD) or None
+
+
+def _for_agent_ui(body: JSONObject, run: Run) -> JSONObject:
+    """Agent UI draws reasoning steps from a run's `extra_data.reasoning_steps` (AgentOS 1.x's
+    place for them), not from `reasoning_steps`: a run that has some carries them there too."""
+    steps = run.extra.get("reasoning_steps")
+    if steps:
+        body["extra_data"] = {"reasoning_steps": steps}
+    return body
+
+
 def _lineage(run: Run) -> JSONObject:
     x = run.extra
     return {
@@ -140,10 +159,11 @@ def to_agent_run(run: Run, messages: Sequence[Message], session: Session) -> JSO
     agent_data = None
     if session.type == "agent" and run.component_id in (None, session.component_id):
         agent_data = session.component_data
-    return {
+    agent_id = run.component_id if run_kind(run, session) == "agent" else None
+    body: JSONObject = {
         "run_id": run.id,
         "parent_run_id": run.parent_run_id or "",
-        "agent_id": run.component_id or "",
+        "agent_id": agent_id or "",
         "user_id": run.user_id or "",
         "status": run.status,
         "cancellation_stage": x.get("cancellation_stage"),
@@ -155,7 +175,7 @@ def to_agent_run(run: Run, messages: Sequence[Message], session: Session) -> JSO
         "metrics": _metrics(run),
         "metadata": _with_sdk(x.get("metadata"), agent_data),
         "messages": [to_agno_message(m) for m in messages] or None,
-        "tools": x.get("tools") or None,
+        "tools": _tools(run, messages),
         "events": x.get("events") or None,
         "created_at": iso_z(run.created_at),
         "references": x.get("references") or [],
@@ -171,12 +191,13 @@ def to_agent_run(run: Run, messages: Sequence[Message], session: Session) -> JSO
         "followups": x.get("followups"),
         **_lineage(run),
     }
+    return _for_agent_ui(body, run)
 
 
 def to_team_run(run: Run, messages: Sequence[Message]) -> JSONObject:
     """`TeamRunSchema`: the agent shape with `team_id` and without `metadata`."""
     x = run.extra
-    return {
+    body: JSONObject = {
         "run_id": run.id,
         "parent_run_id": run.parent_run_id or "",
         "team_id": run.component_id or "",
@@ -189,7 +210,7 @@ def to_team_run(run: Run, messages: Sequence[Message]) -> JSONObject:
         "run_input": _run_input(run, messages),
         "run_response_format": _format(run),
         "metrics": _metrics(run),
-        "tools": x.get("tools") or None,
+        "tools": _tools(run, messages),
         "messages": [to_agno_message(m) for m in messages] or None,
         "events": x.get("events") or None,
         "created_at": iso_z(run.created_at),
@@ -206,6 +227,7 @@ def to_team_run(run: Run, messages: Sequence[Message]) -> JSONObject:
         "followups": x.get("followups"),
         **_lineage(run),
     }
+    return _for_agent_ui(body, run)
 
 
 def _workflow_input(run: Run, messages: Sequence[Message]) -> str:
@@ -267,12 +289,17 @@ def to_run(run: Run, messages: Sequence[Message], session: Session) -> JSONObjec
 
 
 def to_session_run(
-    run: Run, messages: Sequence[Message], session: Session, session_type: str
+    run: Run,
+    messages: Sequence[Message],
+    session: Session,
+    session_type: str,
+    *,
+    with_nulls: bool = False,
 ) -> JSONObject | None:
     """One run as the runs list shows it in a session of `session_type`, or None if hidden.
 
     Agent sessions show every run as an agent run; team sessions show team runs and member agent
-    runs; workflow sessions choose by the run's own component.
+    runs; workflow sessions choose by the run's own component. The list leaves nulls out.
     """
     kind = run_kind(run, session)
     if session_type == "agent":
@@ -286,7 +313,13 @@ def to_session_run(
             return None
     else:
         body = to_run(run, messages, session)
-    return without_nulls(body)
+    return body if with_nulls else without_nulls(body)
+
+
+def input_from_messages(run: Run) -> bool:
+    """Whether the run's `run_input` is read from its messages (it recorded no input)."""
+    x = run.extra
+    return run.input is None and x.get("input") is None and not x.get("step_executor_runs")
 
 
 def _preview(value: Any) -> str | None:
@@ -296,21 +329,17 @@ def _preview(value: Any) -> str | None:
     return text[:PREVIEW_CHARS]
 
 
-def to_run_preview(run: Run, messages: Sequence[Message], session: Session) -> JSONObject:
-    """`SessionRunPreviewSchema`: ids, status, time and 280-character previews, nulls left out."""
-    kind = run_kind(run, session)
-    body: JSONObject = {
-        "run_id": run.id,
-        "parent_run_id": run.parent_run_id,
-        "agent_id": run.component_id if kind == "agent" else None,
-        "team_id": run.component_id if kind == "team" else None,
-        "workflow_id": run.component_id if kind == "workflow" else None,
-        "user_id": run.user_id,
-        "status": run.status,
-        "run_input": _preview(_run_input(run, messages)),
-        "content_preview": _preview(run.content),
-        "created_at": iso_z(run.created_at),
-    }
+_PREVIEW_IDS = ("run_id", "parent_run_id", "agent_id", "team_id", "workflow_id", "user_id")
+
+
+def to_run_preview(run: JSONObject) -> JSONObject:
+    """`SessionRunPreviewSchema` of one item of the runs list (AgentOS builds it from that item:
+    the same ids, `""` included, and its `run_input`), nulls left out."""
+    body: JSONObject = {key: run.get(key) for key in _PREVIEW_IDS}
+    body["status"] = run.get("status")
+    body["run_input"] = _preview(run.get("run_input"))
+    body["content_preview"] = _preview(run.get("content"))
+    body["created_at"] = run.get("created_at")
     return without_nulls(body)
 
 

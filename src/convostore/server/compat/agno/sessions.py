@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import math
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query
@@ -11,16 +13,15 @@ from starlette.responses import Response
 from convostore.errors import Conflict, NotFound
 from convostore.models import (
     JSONObject,
-    Page,
     Principal,
     Session,
     SessionQuery,
     SessionType,
     SortOrder,
 )
-from convostore.server.compat.agno.access import Target, reads, session_target, writes
+from convostore.server.compat.agno.access import Target, session_target, writes
 from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
-from convostore.server.compat.agno.reading import session_chat
+from convostore.server.compat.agno.reading import ChatPages, chat_start
 from convostore.server.compat.agno.schemas import (
     CreateSessionRequest,
     DeleteSessionRequest,
@@ -32,8 +33,10 @@ from convostore.server.compat.agno.sessions_map import (
     to_session_detail,
     to_session_item,
 )
+from convostore.server.dispatch import read, write
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
+from convostore.server.streaming import JSONStream, Streamed, read_chunks
 
 router = APIRouter(route_class=LeanRoute, tags=["Sessions"])
 Agno = Annotated[Target, Depends(session_target)]
@@ -54,52 +57,98 @@ def _read(target: Target, session_id: str, user_id: str | None, kind: str | None
 
 
 def _detail(
-    target: Target, session: Session, kind: str | None, *, with_nulls: bool = False
-) -> JSONObject:
-    chat = session_chat(target.service, target.principal, session)
-    return to_session_detail(session, chat, as_type=kind, with_nulls=with_nulls)
+    target: Target, session: Session, kind: str | None, with_nulls: bool = False
+) -> tuple[JSONObject, ChatPages | None, int | None]:
+    """The detail body with the first page of its `chat_history`, and, when more follow, what
+    reads the next pages and the `seq` they start after."""
+    chat, pages, after = chat_start(target.service, target.principal, session)
+    return to_session_detail(session, chat, as_type=kind, with_nulls=with_nulls), pages, after
 
 
-def _page(target: Target, query: SessionQuery, limit: int) -> Page[Session]:
-    """A page of `limit` sessions, read in chunks the service accepts."""
-    chunk = target.service.limits.max_page_size
-    first = target.service.list_sessions(
-        target.principal, query.model_copy(update={"limit": min(limit, chunk)})
+def _read_detail(
+    target: Target, session_id: str, user_id: str | None, kind: str | None
+) -> tuple[JSONObject, ChatPages | None, int | None]:
+    return _detail(target, _read(target, session_id, user_id, kind), kind)
+
+
+async def _detail_answer(target: Target, session: Session, kind: str | None) -> Response:
+    """A detail with every key, nulls included (rename and PATCH answer so)."""
+    read_detail = await read(target.service.store, _detail, target, session, kind, True)
+    return _answer(target, *read_detail)
+
+
+def _answer(
+    target: Target, body: JSONObject, pages: ChatPages | None, after: int | None
+) -> Response:
+    """The detail at once, or with its long `chat_history` sent as it is read."""
+    if pages is None or after is None or "chat_history" not in body:
+        return JSONResponse(body)
+    rest = read_chunks(target.service.store, pages.next, after)
+    body["chat_history"] = Streamed(body["chat_history"], rest)
+    return JSONStream(body)
+
+
+@dataclass(frozen=True)
+class _Rest:
+    """Where a long list of sessions goes on: after `cursor`, `remaining` more at most."""
+
+    cursor: str
+    remaining: int
+
+
+def _first_sessions(
+    target: Target, query: SessionQuery, limit: int
+) -> tuple[list[JSONObject], int, _Rest | None]:
+    """The page's first sessions (a page's size and byte budget of them: the whole page, for
+    most), the total, and where the rest starts."""
+    service = target.service
+    chunk = query.model_copy(update={"limit": min(limit, service.limits.max_page_size)})
+    first = service.list_sessions(target.principal, chunk, budgeted=True)
+    items = [to_session_item(s) for s in first.items]
+    rest = None
+    if first.has_more and first.next_cursor and len(items) < limit:
+        rest = _Rest(first.next_cursor, limit - len(items))
+    return items, first.total or 0, rest
+
+
+def _more_sessions(
+    target: Target, query: SessionQuery, rest: _Rest
+) -> tuple[list[JSONObject], _Rest | None]:
+    """The next sessions after `rest.cursor`: a page as large as a page's size and byte budget
+    allow, and where the list goes on (None: it is done)."""
+    service = target.service
+    chunk = query.model_copy(
+        update={
+            "after": rest.cursor,
+            "offset": None,
+            "include_total": False,
+            "limit": min(rest.remaining, service.limits.max_page_size),
+        }
     )
-    items = list(first.items)
-    offset = query.offset or 0
-    while len(items) < limit and first.has_more:
-        more = target.service.list_sessions(
-            target.principal,
-            query.model_copy(
-                update={
-                    "limit": min(limit - len(items), chunk),
-                    "offset": offset + len(items),
-                    "include_total": False,
-                }
-            ),
-        )
-        items.extend(more.items)
-        if not more.has_more:
-            break
-    return Page(items=items, has_more=False, total=first.total)
+    page = service.list_sessions(target.principal, chunk, budgeted=True)
+    items = [to_session_item(s) for s in page.items]
+    remaining = rest.remaining - len(items)
+    if page.has_more and page.next_cursor and remaining > 0 and items:
+        return items, _Rest(page.next_cursor, remaining)
+    return items, None
 
 
 @router.get("/sessions", operation_id="get_sessions", summary="List Sessions")
-@reads
-def get_sessions(
+async def get_sessions(
     target: Agno,
     session_type: TypeParam = None,
     component_id: str | None = None,
     user_id: str | None = None,
     session_name: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 20,
+    limit: Annotated[int, Query(ge=1)] = 20,
     page: Annotated[int, Query(ge=1)] = 1,
     sort_by: str = "created_at",
     sort_order: SortOrder = "desc",
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
+) -> Response:
+    """AgentOS's page: any `limit` (AgentOS sets no upper bound), the `meta` counted first, then
+    the sessions, sent as they are read when they are more than a page's byte budget."""
     sort = _SORTS.get(sort_by)
     if sort is None:
         raise bad_request(
@@ -116,8 +165,8 @@ def get_sessions(
         offset=(page - 1) * limit,
         include_total=True,
     )
-    found = _page(target, query, limit)
-    total = found.total or 0
+    store = target.service.store
+    items, total, rest = await read(store, _first_sessions, target, query, limit)
     meta = {
         "page": page,
         "limit": limit,
@@ -125,7 +174,10 @@ def get_sessions(
         "total_count": total,
         "search_time_ms": 0.0,
     }
-    return JSONResponse({"data": [to_session_item(s) for s in found.items], "meta": meta})
+    if rest is None:
+        return JSONResponse({"data": items, "meta": meta})
+    more = functools.partial(_more_sessions, target, query)
+    return JSONStream({"data": Streamed(items, read_chunks(store, more, rest)), "meta": meta})
 
 
 @router.post(
@@ -175,24 +227,24 @@ def _duplicate(session_id: str) -> AgnoError:
 
 
 @router.get("/sessions/{session_id}", operation_id="get_session_by_id", summary="Get Session by ID")
-@reads
-def get_session_by_id(
+async def get_session_by_id(
     target: Agno,
     session_id: str,
     session_type: TypeParam = None,
     user_id: str | None = None,
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
-    session = _read(target, session_id, user_id, session_type)
-    return JSONResponse(_detail(target, session, session_type))
+) -> Response:
+    found = await read(
+        target.service.store, _read_detail, target, session_id, user_id, session_type
+    )
+    return _answer(target, *found)
 
 
 @router.post(
     "/sessions/{session_id}/rename", operation_id="rename_session", summary="Rename Session"
 )
-@writes
-def rename_session(
+async def rename_session(
     target: Agno,
     session_id: str,
     session_name: Annotated[str, Body(embed=True)],
@@ -200,16 +252,14 @@ def rename_session(
     user_id: str | None = None,
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
-    principal = target.for_user(user_id)
-    _read(target, session_id, user_id, None)
-    session = _update(target, principal, session_id, {"session_name": session_name})
-    return JSONResponse(_detail(target, session, session_type, with_nulls=True))
+) -> Response:
+    fields = {"session_name": session_name}
+    session = await write(_checked_update, target, session_id, user_id, fields)
+    return await _detail_answer(target, session, session_type)
 
 
 @router.patch("/sessions/{session_id}", operation_id="update_session", summary="Update Session")
-@writes
-def update_session(
+async def update_session(
     target: Agno,
     session_id: str,
     body: UpdateSessionRequest,
@@ -217,11 +267,17 @@ def update_session(
     user_id: str | None = None,
     db_id: str | None = None,
     table: str | None = None,
-) -> JSONResponse:
-    principal = target.for_user(user_id)
+) -> Response:
+    session = await write(_checked_update, target, session_id, user_id, body.model_dump())
+    return await _detail_answer(target, session, session_type)
+
+
+def _checked_update(
+    target: Target, session_id: str, user_id: str | None, fields: JSONObject
+) -> Session:
+    """The session updated with Agno's fields, after checking it is there for this caller."""
     _read(target, session_id, user_id, None)
-    session = _update(target, principal, session_id, body.model_dump())
-    return JSONResponse(_detail(target, session, session_type, with_nulls=True))
+    return _update(target, target.for_user(user_id), session_id, fields)
 
 
 def _update(target: Target, principal: Principal, session_id: str, fields: JSONObject) -> Session:

@@ -10,7 +10,7 @@ metrics (numeric counters in `metrics`, nested parts such as `details` in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from convostore.errors import InvalidRequest
@@ -26,23 +26,25 @@ DATA_KEYS: dict[str, str] = {
 # Keys of `session_data` that map to convostore columns; the rest is kept in `extra`.
 _SESSION_DATA_OWN = ("session_name", "session_state", "session_metrics")
 _METRICS_REST = "session_metrics"
+# The name derived for an imported session that had none (Agno's own rule), kept beside the title
+# so that `session_data` shows `session_name` only when one was given, as Agno stores it.
+DERIVED_NAME = "derived_session_name"
+_NOT_SESSION_DATA = (_METRICS_REST, DERIVED_NAME)
 
 
 # --- to Agno ----------------------------------------------------------------------------------
 
 
 def to_agno_summary(summary: Summary | None) -> JSONObject | None:
-    """`SessionSummary.to_dict`: `{summary, topics?, updated_at?}` with a naive ISO time."""
+    """`SessionSummary.to_dict`: `{summary, topics?, updated_at?}`, the time in ISO form as it
+    was written (naive, as Agno writes its own, or with the offset it was given)."""
     if summary is None:
         return None
     body: JSONObject = {"summary": summary.text}
     if summary.topics:
         body["topics"] = summary.topics
     if summary.updated_at is not None:
-        value = summary.updated_at
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        body["updated_at"] = value.isoformat()
+        body["updated_at"] = summary.updated_at.isoformat()
     body.update(summary.extra)
     return body
 
@@ -59,19 +61,28 @@ def session_metrics(session: Session) -> JSONObject | None:
     )
     if metrics:
         return metrics
-    has_data = bool(session.title) or session.state is not None or bool(_extra_data(session))
+    has_data = bool(_given_name(session)) or session.state is not None or bool(_extra_data(session))
     return {} if has_data else None
 
 
 def _extra_data(session: Session) -> JSONObject:
-    return {k: v for k, v in (session.extra or {}).items() if k != _METRICS_REST}
+    return {k: v for k, v in (session.extra or {}).items() if k not in _NOT_SESSION_DATA}
+
+
+def _given_name(session: Session) -> str:
+    """The title, unless it is the name derived on import (then Agno stored no name)."""
+    extra = session.extra
+    if extra and extra.get(DERIVED_NAME) == session.title:
+        return ""
+    return session.title
 
 
 def session_data(session: Session) -> JSONObject | None:
     """The whole Agno `session_data` dict, as the workflow detail shows it."""
     data: JSONObject = dict(_extra_data(session))
-    if session.title:
-        data["session_name"] = session.title
+    name = _given_name(session)
+    if name:
+        data["session_name"] = name
     if session.state is not None:
         data["session_state"] = session.state
     metrics = session_metrics(session)
@@ -86,6 +97,8 @@ def _total_tokens(metrics: JSONObject | None) -> Any:
 
 def _metadata(session: Session) -> Any:
     metadata = session.metadata
+    if session.type == "workflow":
+        return metadata or {}  # a `WorkflowSession` never holds null metadata
     if session.type != "agent" or not isinstance(session.component_data, dict):
         return metadata
     sdk = session.component_data.get("sdk") or session.component_data.get("framework")
@@ -134,25 +147,30 @@ def to_session_detail(
 ) -> JSONObject:
     """The detail schema of `as_type` (default: the session's type).
 
-    GET and POST leave nulls out; rename and PATCH send every key.
+    GET and POST leave nulls out; rename and PATCH send every key. Read as another type than
+    its own (AgentOS does not check), a session has none of that type's component id or data,
+    and no name derived by another type's rule.
     """
     kind = as_type or session.type
+    own = kind == session.type
     metrics = session_metrics(session)
     created = iso_z(session.created_at)
     updated = iso_z(session.updated_at) or created
-    cid = component_id(session, fallback=fallback_component)
+    cid = component_id(session, fallback=fallback_component) if own else None
+    data = session.component_data if own else None
+    name = session.title if own else _given_name(session)
     body: JSONObject
     if kind == "agent":
         body = {
             "user_id": session.user_id,
             "agent_session_id": session.id,
             "session_id": session.id,
-            "session_name": session.title,
+            "session_name": name,
             "session_summary": to_agno_summary(session.summary),
             "session_state": session.state,
             "agent_id": cid,
             "total_tokens": _total_tokens(metrics),
-            "agent_data": session.component_data,
+            "agent_data": data,
             "metrics": metrics,
             "metadata": _metadata(session),
             "chat_history": chat,
@@ -162,13 +180,13 @@ def to_session_detail(
     elif kind == "team":
         body = {
             "session_id": session.id,
-            "session_name": session.title,
+            "session_name": name,
             "user_id": session.user_id,
             "team_id": cid,
             "session_summary": to_agno_summary(session.summary),
             "session_state": session.state,
             "metrics": metrics,
-            "team_data": session.component_data,
+            "team_data": data,
             "metadata": session.metadata,
             "chat_history": chat,
             "created_at": created,
@@ -176,17 +194,18 @@ def to_session_detail(
             "total_tokens": _total_tokens(metrics),
         }
     else:
-        data = session.component_data
+        # `workflow_name` is not stored by Agno (no column holds it): AgentOS reads it as null
         body = {
             "user_id": session.user_id,
             "workflow_id": cid,
-            "workflow_name": data.get("name") if isinstance(data, dict) else None,
+            "workflow_name": None,
             "session_id": session.id,
-            "session_name": session.title,
-            "session_data": session_data(session),
+            "session_name": name,
+            # a `WorkflowSession` turns null session_data, workflow_data and metadata into {}
+            "session_data": session_data(session) or {},
             "session_state": session.state,
-            "workflow_data": data,
-            "metadata": session.metadata,
+            "workflow_data": data or {},
+            "metadata": session.metadata or {},
             "created_at": created,
             "updated_at": updated,
         }
