@@ -21,12 +21,19 @@ ADDITIVE_SUFFIXES = ("_tokens",)
 ADDITIVE_KEYS = frozenset({"cost"})
 
 
+# How many keys a session's metric totals hold at most (every list page carries them).
+MAX_TOTAL_KEYS = 64
+MAX_TOTAL_KEY_CHARS = 100
+
+
 def is_additive(key: str) -> bool:
     return key in ADDITIVE_KEYS or key.endswith(ADDITIVE_SUFFIXES)
 
 
 def add_metrics(total: Mapping[str, Any], delta: Mapping[str, Any]) -> Metrics:
-    """`total + delta` over additive keys; other keys of `total` are kept as they are.
+    """`total + delta` over additive keys; other keys of `total` are kept as they are. A total
+    holds at most MAX_TOTAL_KEYS keys of at most MAX_TOTAL_KEY_CHARS characters: other keys are
+    kept on their messages and runs only.
 
     Whatever either side holds, the sum is a finite number: values of `delta` that are not
     finite numbers are skipped, and a total that is not one (a null left by a version that
@@ -37,6 +44,8 @@ def add_metrics(total: Mapping[str, Any], delta: Mapping[str, Any]) -> Metrics:
     for key, value in delta.items():
         if not is_additive(key) or not _is_number(value):
             continue
+        if key not in out and (len(out) >= MAX_TOTAL_KEYS or len(key) > MAX_TOTAL_KEY_CHARS):
+            continue  # a session's totals stay small, whatever names its messages invent
         current = out.get(key, 0)
         if _is_number(current):
             out[key] = _saturate(current + value)

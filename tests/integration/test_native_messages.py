@@ -227,3 +227,28 @@ def test_record_run_with_messages_and_read_it_back(client: TestClient) -> None:
     missing = client.get("/v1/sessions/agent-s/runs/nope")
     assert missing.status_code == 404
     assert missing.json()["error"]["param"] == "run_id"
+
+
+def test_a_sessions_totals_stay_small_whatever_keys_its_messages_invent(
+    client: TestClient,
+) -> None:
+    """Each append could add new `*_tokens` names to the session's totals, which every list page
+    carries: a user-scoped key could grow them by a megabyte per append. Totals keep at most 64
+    names of at most 100 characters; the messages keep all of theirs."""
+    long_name = "x" * 101 + "_tokens"
+    for n in range(10):
+        metrics: dict[str, Any] = {f"k{n}_{i}_tokens": 1 for i in range(20)}
+        metrics["total_tokens"] = 2
+        metrics[long_name] = 3
+        body = {"messages": [{"role": "user", "content": "hi", "metrics": metrics}]}
+        if n == 0:
+            body["create_if_missing"] = True
+        assert client.post("/v1/sessions/many/messages", json=body).status_code == 201
+    totals = client.get("/v1/sessions/many").json()["metrics"]
+    assert len(totals) == 64
+    assert totals["total_tokens"] == 20
+    assert long_name not in totals
+    listed = client.get("/v1/sessions").json()["data"][0]["metrics"]
+    assert listed == totals
+    stored = client.get("/v1/sessions/many/messages").json()["data"]
+    assert all(len(m["metrics"]) == 22 for m in stored)
