@@ -248,7 +248,7 @@ def test_a_refused_preflight_answers_in_each_surface_convention(client: TestClie
 
 
 def test_cors_is_off_when_no_origin_is_allowed(database_url: str, store: SqlStore) -> None:
-    with TestClient(make_app(database_url, store, cors_origins=[])) as client:
+    with TestClient(make_app(database_url, store, cors_origins=[]), base_url=LOCAL_URL) as client:
         answer = preflight(client, NATIVE + "/abc", AGENT_UI)
         assert "access-control-allow-origin" not in answer.headers
         assert answer.status_code == 405

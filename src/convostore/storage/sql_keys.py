@@ -7,8 +7,10 @@ import sqlalchemy as sa
 from convostore.ids import to_micros, utcnow
 from convostore.models import ApiKey
 from convostore.storage.rows import key_from_row
-from convostore.storage.sql_base import SqlBase
+from convostore.storage.sql_base import Filters, SqlBase
 from convostore.storage.tables import api_keys, tenants
+
+_KEY_FILTERS: Filters = {"id": lambda v: api_keys.c.id == v}
 
 
 class KeysPart(SqlBase):
@@ -36,10 +38,11 @@ class KeysPart(SqlBase):
             )
 
     def find_key(self, key_id: str) -> tuple[ApiKey, str] | None:
-        with self.read() as conn:
-            row = (
-                conn.execute(sa.select(api_keys).where(api_keys.c.id == key_id)).mappings().first()
-            )
+        # a prepared read, like the hot ones: a key lookup never leaves the event loop for it
+        rows = self.select_where(
+            "key by id", lambda: sa.select(*api_keys.c), _KEY_FILTERS, {"id": key_id}
+        )
+        row = rows[0] if rows else None
         return (key_from_row(row), row["secret_hash"]) if row else None
 
     def list_keys(self, tenant_id: str) -> list[ApiKey]:
@@ -64,9 +67,7 @@ class KeysPart(SqlBase):
 
     def has_keys(self) -> bool:
         """Whether any key was ever created here: revoked keys count, since they are kept."""
-        stmt = sa.select(api_keys.c.id).limit(1)
-        with self.read() as conn:
-            return conn.execute(stmt).first() is not None
+        return bool(self.select_where("any key", lambda: sa.select(api_keys.c.id), {}, {}, limit=1))
 
     def erase_keys(self) -> int:
         """Delete every key record of every tenant, revoked ones too; returns how many."""

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from convostore.config import Settings
 from convostore.server import create_app
 from convostore.storage import SqlStore
+from tests.conftest import LOCAL_URL
 
 TINY = 2_000  # bytes a page of sessions, messages or runs may hold before it ends
 PAD = "x" * 300
@@ -28,7 +29,7 @@ def apps(database_url: str, store: SqlStore) -> Iterator[tuple[TestClient, TestC
     """(whole, streamed): the same store behind the default budget and behind TINY."""
     whole = create_app(Settings(database_url=database_url), store=store)
     tiny = create_app(Settings(database_url=database_url, max_page_bytes=TINY), store=store)
-    with TestClient(whole) as a, TestClient(tiny) as b:
+    with TestClient(whole, base_url=LOCAL_URL) as a, TestClient(tiny, base_url=LOCAL_URL) as b:
         yield a, b
 
 
