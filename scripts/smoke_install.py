@@ -153,7 +153,11 @@ def exercise(http: httpx.Client) -> None:
     adetail = answer(http, "GET", f"/sessions/{session_id}", 200)
     check(adetail.get("session_id") == session_id, "Agno detail", adetail)
     runs = answer(http, "GET", f"/sessions/{session_id}/runs", 200)
-    check([r["run_id"] for r in runs] == [run["id"]], "Agno runs", runs)
+    # the two appended messages are presented as one implied run (its id is the user message's),
+    # followed by the recorded run
+    check(len(runs) == 2 and runs[1]["run_id"] == run["id"], "Agno runs", runs)
+    check(runs[0]["run_input"] == messages[0]["content"], "Agno implied run", runs)
+    check(runs[0]["content"] == messages[1]["content"], "Agno implied run", runs)
 
     # the web UI's page and every file it loads (package data), and the API reference
     ui = http.get("/ui/")
