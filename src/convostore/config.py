@@ -70,11 +70,14 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL", "EXTRA"] = "FULL"
     pool_size: int = 10
     # threads that read a network database (PostgreSQL) at once, per database; 0: read on the
-    # event loop, for a database on the same machine (server.dispatch)
+    # event loop, for a database on the same machine (server.database)
     read_threads: int = Field(default=2, ge=0, le=64)
     # PostgreSQL reads on the event loop with an asynchronous driver, when they can be
     # (storage.loop_reads); the rest, and all of them when off, go to the read threads
     loop_reads: bool = True
+    # requests bound by a plan and GETs served in front of FastAPI's stack (server.fastpath);
+    # off: FastAPI serves every request itself, with the same answers
+    fast_routes: bool = True
     # memory for listing rows already mapped to values, per database (storage.row_memo); 0: off
     listing_cache_mb: int = Field(default=DEFAULT_BUDGET_MB, ge=0, le=65_536)
     statement_timeout_ms: int = 30_000

@@ -14,7 +14,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Hashable
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from convostore.components import describes_components
 from convostore.config import Limits
@@ -42,7 +42,13 @@ from convostore.models import (
     UserMemoryStats,
 )
 from convostore.rules import request_hash
-from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim, Store
+from convostore.storage.base import (
+    Appended,
+    AppendRequest,
+    IdempotencyClaim,
+    SessionBundle,
+    Store,
+)
 from convostore.validation import (
     check_batch,
     check_id,
@@ -268,6 +274,33 @@ class SessionService:
             raise NotFound(f"user {user_id!r} not found", param="user_id")
         check_id(user_id, self.limits, "user_id")
         return self.store.delete_user(principal.tenant_id, user_id)
+
+    @_changes_sessions
+    def import_sessions(
+        self,
+        principal: Principal,
+        owner: str,
+        bundles: list[SessionBundle],
+        *,
+        on_conflict: Literal["skip", "replace"] = "skip",
+    ) -> list[SessionBundle]:
+        """Store complete sessions of one end user (`owner`) as another system kept them (ids,
+        seqs and timestamps as given); the bundles written. A session id already used by
+        another user of the tenant is a conflict: an import never skips into, or replaces,
+        someone else's session."""
+        require_write(principal)
+        if principal.user_id is not None and principal.user_id != owner:
+            raise PermissionDenied("a user-scoped key imports only its own user's sessions")
+        tenant_id = principal.tenant_id
+        for bundle in bundles:  # the store refuses these too; here they get a clear message
+            current = self.store.get_session(tenant_id, bundle.session.id)
+            if current is not None and current.user_id != owner:
+                raise Conflict(
+                    f"session {bundle.session.id!r} already exists for another user",
+                    param="session_id",
+                )
+        self.store.ensure_tenant(tenant_id)
+        return self.store.import_sessions(tenant_id, bundles, on_conflict=on_conflict)
 
     # --- messages and runs --------------------------------------------------------------------
 
@@ -593,6 +626,19 @@ class SessionService:
         if replaced is None:
             raise NotFound(f"memory {memory_id!r} not found", param="memory_id")
         return replaced
+
+    def put_memory(self, principal: Principal, memory_id: str, new: NewMemory) -> Memory:
+        """Replace the memory, or create it under `memory_id` when there is none (a full
+        replace that creates, as Agno's PATCH does). An id that exists but is not the caller's
+        to see is NotFound: it is never created over."""
+        try:
+            return self.replace_memory(principal, memory_id, new)
+        except NotFound:
+            if principal.user_id is not None and self.store.get_memory(
+                principal.tenant_id, memory_id
+            ):
+                raise
+        return self.create_memory(principal, new.model_copy(update={"id": memory_id}))
 
     def delete_memories(
         self, principal: Principal, memory_ids: list[str], *, user_id: str | None = None

@@ -14,7 +14,6 @@ from fastapi.testclient import TestClient
 from convostore.config import Settings
 from convostore.errors import Unavailable
 from convostore.server import create_app
-from convostore.server.dispatch import read
 from convostore.storage import open_store
 from tests.conftest import LOCAL_URL
 
@@ -70,7 +69,6 @@ def test_postgres_reads_run_on_the_configured_read_threads(postgres_url: str) ->
 
     async def main() -> None:
         async with app.router.lifespan_context(app):
-            store = app.state.ctx.store
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as http:
                 created = await http.post("/v1/sessions", json={"user_id": "u"})
@@ -79,7 +77,7 @@ def test_postgres_reads_run_on_the_configured_read_threads(postgres_url: str) ->
             assert [a.status_code for a in answers] == [200] * 16
             assert all(a.json()["data"][0]["user_id"] == "u" for a in answers)
             for _ in range(8):
-                seen.add(await read(store, threading.current_thread))
+                seen.add(await app.state.ctx.db.read(threading.current_thread))
 
     asyncio.run(main())
     assert len(seen) == 1
@@ -98,7 +96,6 @@ def test_postgres_reads_run_on_the_event_loop_with_no_read_threads(postgres_url:
 
     async def main() -> None:
         async with app.router.lifespan_context(app):
-            store = app.state.ctx.store
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url=LOCAL_URL) as http:
                 created = await http.post("/v1/sessions", json={"user_id": "u", "title": "t"})
@@ -112,7 +109,7 @@ def test_postgres_reads_run_on_the_event_loop_with_no_read_threads(postgres_url:
             assert all(a.json()["data"][0]["title"] == "t" for a in answers[:8])
             assert all(a.json()["id"] == session_id for a in answers[8:])
             for _ in range(4):
-                seen.add(await read(store, threading.current_thread))
+                seen.add(await app.state.ctx.db.read(threading.current_thread))
 
     asyncio.run(main())
     assert seen == {threading.current_thread()}

@@ -1,10 +1,10 @@
 """Lean routes answer exactly as FastAPI's own handler would, and the hot routes are lean.
 
 `LeanRoute` binds a request's arguments by a plan worked out once per route instead of FastAPI's
-per-request solving; while any dependency override is set it hands requests to FastAPI's handler.
-That gives the reference: each request below is sent to the same app both ways, and the answers
-(status, body, content type) must be identical — for good requests and for every kind of bad
-query string on every surface.
+per-request solving (server.fastpath); with `fast_routes` off, FastAPI serves every request
+itself. That gives the reference: each request below is sent to an app of each kind on the same
+database, and the answers (status, body, content type) must be identical — for good requests and
+for every kind of bad query string and body on every surface.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.server import create_app
-from convostore.server.routing import LeanRoute, _Plan
+from convostore.server.fastpath import LeanRoute
+from convostore.server.fastpath.routes import plan_binds_body, planned
 from convostore.storage import SqlStore
 from tests.conftest import LOCAL_URL
 
@@ -78,8 +79,7 @@ REQUESTS = [
 @pytest.fixture
 def both(database_url: str, store: SqlStore) -> Iterator[tuple[TestClient, TestClient]]:
     lean_app = create_app(Settings(database_url=database_url), store=store)
-    fastapi_app = create_app(Settings(database_url=database_url), store=store)
-    fastapi_app.dependency_overrides[_unused_dependency] = _unused_dependency
+    fastapi_app = create_app(Settings(database_url=database_url, fast_routes=False), store=store)
     with (
         TestClient(lean_app, base_url=LOCAL_URL) as lean,
         TestClient(fastapi_app, base_url=LOCAL_URL) as reference,
@@ -98,10 +98,6 @@ def both(database_url: str, store: SqlStore) -> Iterator[tuple[TestClient, TestC
         )
         assert recorded.status_code == 201, recorded.text
         yield lean, reference
-
-
-def _unused_dependency() -> None:
-    """Only its presence among the overrides matters: it sends requests to FastAPI's handler."""
 
 
 @pytest.mark.parametrize("target", REQUESTS)
@@ -131,7 +127,7 @@ def test_every_read_route_of_every_surface_is_served_lean(client: TestClient) ->
         and not r.path.startswith("/ui")
     ]
     assert len(routes) > 20
-    slow = [r.path for r in routes if not isinstance(r, LeanRoute) or _Plan.of(r.dependant) is None]
+    slow = [r.path for r in routes if not isinstance(r, LeanRoute) or planned(r.dependant) is None]
     assert slow == []
 
 
@@ -186,14 +182,14 @@ def test_the_write_routes_bind_their_bodies_by_plan(client: TestClient) -> None:
         ("POST", "/v1/sessions/{session_id}/messages"),
         ("POST", "/v1/sessions/{session_id}/runs"),
     }
-    planned = {
+    bound = {
         (method, r.path)
         for r in client.app.routes  # type: ignore[attr-defined]
         if isinstance(r, LeanRoute)
         for method in r.methods
-        if (plan := _Plan.of(r.dependant)) is not None and plan.body is not None
+        if plan_binds_body(planned(r.dependant))
     }
-    assert hot <= planned
+    assert hot <= bound
 
 
 def test_authentication_is_checked_before_parameters_as_fastapi_does(
@@ -203,8 +199,7 @@ def test_authentication_is_checked_before_parameters_as_fastapi_does(
     ways: FastAPI runs dependencies before it validates parameters."""
     keys.create("default", "admin")
     lean_app = create_app(Settings(database_url=database_url), store=store)
-    fastapi_app = create_app(Settings(database_url=database_url), store=store)
-    fastapi_app.dependency_overrides[_unused_dependency] = _unused_dependency
+    fastapi_app = create_app(Settings(database_url=database_url, fast_routes=False), store=store)
     with (
         TestClient(lean_app, base_url=LOCAL_URL) as lean,
         TestClient(fastapi_app, base_url=LOCAL_URL) as reference,
@@ -219,9 +214,7 @@ def test_authentication_is_checked_before_parameters_as_fastapi_does(
 def test_an_unexpected_error_is_a_500_in_the_surfaces_shape_then_raised(
     database_url: str, store: SqlStore, lean: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = create_app(Settings(database_url=database_url), store=store)
-    if not lean:
-        app.dependency_overrides[_unused_dependency] = _unused_dependency
+    app = create_app(Settings(database_url=database_url, fast_routes=lean), store=store)
 
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("boom")

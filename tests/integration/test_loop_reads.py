@@ -15,7 +15,6 @@ import sqlalchemy as sa
 from convostore.config import Settings
 from convostore.models import SessionQuery
 from convostore.server import create_app
-from convostore.server.dispatch import read
 from convostore.storage.loop_reads import LOOP_READS_NAME
 from convostore.storage.tables import metadata
 from tests.conftest import LOCAL_URL
@@ -97,7 +96,7 @@ def test_reads_answer_on_the_loop_and_close_their_connections(empty_postgres: st
         assert all(len(a.json()["data"]) == 3 for a in answers[24:])
         assert _loop_backends(postgres_url) >= 1  # the loop's own connections did the reading
         # a read call runs on the loop's thread, not a read thread
-        assert await read(ctx.store, threading.current_thread) is threading.current_thread()
+        assert await ctx.db.read(threading.current_thread) is threading.current_thread()
 
     _serve(postgres_url, scenario)
     started = set(threading.enumerate()) - before
@@ -120,7 +119,7 @@ def test_a_read_through_sqlalchemy_runs_again_on_a_thread(empty_postgres: str) -
             return len(listed.items), topics
 
         await http.post("/v1/sessions", json={"id": "s"})
-        assert await read(store, sessions_and_topics) == (1, [])
+        assert await ctx.db.read(sessions_and_topics) == (1, [])
 
     _serve(postgres_url, scenario)
     assert threads[0] == threading.main_thread().name  # tried on the loop first,

@@ -1,18 +1,33 @@
-"""What an app does once per process when it starts."""
+"""What starting a server does to the process: only `convostore serve` owns it."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
-from fastapi.testclient import TestClient
+from convostore.cli.serve import freeze_start_up
+from convostore.config import Settings
+from convostore.server import create_app
 
-from convostore.server.app import freeze_startup_objects
+
+def test_an_app_leaves_the_garbage_collector_alone(tmp_path: object) -> None:
+    """Building and starting an app (a test's, an embedder's) freezes nothing: that is the
+    process owner's decision (`convostore serve`)."""
+    gc.unfreeze()
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/app.db"))
+
+    async def start_and_stop() -> None:
+        async with app.router.lifespan_context(app):
+            pass
+
+    asyncio.run(start_and_stop())
+    assert gc.get_freeze_count() == 0
 
 
-def test_start_up_objects_are_frozen_out_of_the_collectors_sight(client: TestClient) -> None:
-    """The first app to start froze what start-up made; later ones leave the collector alone."""
-    frozen = gc.get_freeze_count()
-    assert frozen > 0
-    assert client.get("/v1/health").status_code == 200
-    freeze_startup_objects()  # once per process: nothing more is frozen
-    assert gc.get_freeze_count() <= frozen  # frozen objects that die leave the count
+def test_serve_freezes_what_start_up_made() -> None:
+    gc.unfreeze()
+    try:
+        freeze_start_up()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

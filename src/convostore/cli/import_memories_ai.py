@@ -23,6 +23,8 @@ from convostore.cli.common import (
 from convostore.cli.importing import import_group
 from convostore.config import Limits
 from convostore.importers.memories_ai import import_documents
+from convostore.models import Principal
+from convostore.service import SessionService
 from convostore.validation import check_id
 
 
@@ -76,11 +78,10 @@ def memories_ai(
     documents = [read_file(path) for path in files]
     with cli_store(database) as store:
         result = import_documents(
-            store,
-            tenant,
+            SessionService(store, limits),
+            Principal(tenant_id=tenant, role="admin"),  # the operator, for the tenant
             unique_id,
             documents,
-            limits=limits,
             on_conflict="replace" if replace else "skip",
         )
     if as_json:

@@ -8,6 +8,7 @@ traceback.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -156,8 +157,10 @@ def run(settings: Settings, store: SqlStore) -> None:
             f"{DEFAULT_TENANT!r}. Create a key with `convostore keys create --role admin` to "
             "require one."
         )
+    app = create_app(settings, store=store)
+    freeze_start_up()
     uvicorn.run(
-        create_app(settings, store=store),
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
@@ -169,3 +172,12 @@ def run(settings: Settings, store: SqlStore) -> None:
             else "auto"
         ),
     )
+
+
+def freeze_start_up() -> None:
+    """Collect, then move everything start-up made (modules, schemas, routes, the store) out of
+    the garbage collector's sight (`gc.freeze`): a full collection walks every tracked object,
+    and with start-up's objects in view its pauses showed in the server's tail latency. The
+    process owner does this, once, just before serving; an app never touches the collector."""
+    gc.collect()
+    gc.freeze()

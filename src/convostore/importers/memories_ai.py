@@ -24,12 +24,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from convostore.config import Limits
-from convostore.errors import Conflict, InvalidRequest
+from convostore.errors import InvalidRequest
 from convostore.ids import EPOCH_MS, from_micros
-from convostore.models import JSONObject, Message, NewMessage, Session
+from convostore.models import JSONObject, Message, NewMessage, Principal, Session
 from convostore.rules import derive_title
 from convostore.server.compat.memories_ai.mapping import FOREIGN, from_session_detail
-from convostore.storage.base import SessionBundle, Store
+from convostore.service import SessionService
+from convostore.storage.base import SessionBundle
 from convostore.validation import check_id, check_json, check_messages
 
 OnConflict = Literal["skip", "replace"]
@@ -209,31 +210,20 @@ def build_bundles(
 
 
 def import_documents(
-    store: Store,
-    tenant_id: str,
+    service: SessionService,
+    principal: Principal,
     unique_id: str,
     values: list[Any],
     *,
-    limits: Limits,
     on_conflict: OnConflict = "skip",
 ) -> ImportResult:
-    """Store the sessions in `values` under `unique_id`; nothing is written if any is invalid.
-
-    A session id already used by another unique_id of the tenant is a conflict: importing must
-    never skip into, or replace, someone else's session.
-    """
+    """Store the sessions in `values` under `unique_id`, through the service (which checks the
+    caller may, and that no id is another user's); nothing is written if any is invalid."""
+    limits = service.limits
     check_id(unique_id, limits, "unique_id")
     documents = read_documents(values)
     bundles, duplicates = build_bundles(documents, unique_id=unique_id, limits=limits)
-    for bundle in bundles:  # the store refuses these too; here they get this surface's wording
-        current = store.get_session(tenant_id, bundle.session.id)
-        if current is not None and current.user_id != unique_id:
-            raise Conflict(
-                f"session {bundle.session.id!r} already exists for another unique_id",
-                param="session_id",
-            )
-    store.ensure_tenant(tenant_id)
-    written = store.import_sessions(tenant_id, bundles, on_conflict=on_conflict)
+    written = service.import_sessions(principal, unique_id, bundles, on_conflict=on_conflict)
     detailed = {b.session.id for b in bundles}
     return ImportResult(
         sessions=len(documents.details),

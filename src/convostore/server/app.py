@@ -7,12 +7,11 @@ per-surface renderers of `server.errors`.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from convostore import __version__
 from convostore.auth import KeyService
@@ -26,10 +25,11 @@ from convostore.server.compat.memories_ai import envelope as memories_ai_envelop
 from convostore.server.compat.memories_ai import import_router as memories_ai_import
 from convostore.server.compat.memories_ai import router as memories_ai_router
 from convostore.server.context import AppContext, binds_only_loopback
-from convostore.server.dispatch import serve_reads, stop_reads
+from convostore.server.database import Database, Workers
 from convostore.server.errors import install_error_handlers
+from convostore.server.fastpath import LeanDispatch
 from convostore.server.middleware import flush_access_log, outer_layers, watch_databases
-from convostore.server.routing import LeanDispatch, add_routes
+from convostore.server.routers import add_routes
 from convostore.server.web import router as web_router
 from convostore.service import SessionService
 from convostore.storage import open_configured
@@ -47,21 +47,25 @@ token metrics, summaries and state — and serves them back fast.
 
 
 def build_context(settings: Settings, store: Store | None = None) -> AppContext:
+    """Open the configured databases (the main one may be passed in) and what serves them."""
+    workers = Workers()
     main = store if store is not None else open_configured(settings, settings.database_url)
     stores: dict[str, Store] = {settings.default_database_id: main}
     for name, url in settings.databases.items():
         if name != settings.default_database_id:
             stores[name] = open_configured(settings, url)
-    for opened in stores.values():
-        serve_reads(opened, threads=settings.read_threads)
+    limits = settings.limits()
     return AppContext(
         settings=settings,
-        store=main,
-        service=SessionService(main, settings.limits()),
+        databases={
+            name: Database(opened, workers, read_threads=settings.read_threads)
+            for name, opened in stores.items()
+        },
+        services={name: SessionService(opened, limits) for name, opened in stores.items()},
         keys=KeyService(main),
+        workers=workers,
         allow_open=settings.insecure or binds_only_loopback(settings.host),
         open_any_host=settings.insecure,
-        stores=stores,
         rate_limiter=(
             RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
             if settings.rate_limit_per_minute > 0
@@ -70,44 +74,17 @@ def build_context(settings: Settings, store: Store | None = None) -> AppContext:
     )
 
 
-_frozen = False
-
-
-def freeze_startup_objects() -> None:
-    """Once per process, when the first app starts: collect, then move everything start-up made
-    (modules, schemas, routes, the stores) out of the garbage collector's sight (`gc.freeze`).
-
-    A full collection walks every tracked object; with start-up's ~1M objects in view it paused
-    the server long enough to show in the tail: PostgreSQL list pages under load had a p99 of
-    15-60 ms, 9 ms with start-up frozen (about the same as with the collector off).
-    """
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()
-        gc.freeze()
-
-
 class ConvostoreApp(FastAPI):
     """FastAPI with convostore's layers (request ids, metrics, headers, CORS) outside its own
-    stack, and `LeanDispatch` in front of that stack for the GETs of lean routes."""
+    stack and, unless `fast_routes` is off, `fastpath.LeanDispatch` in front of that stack."""
 
     outer_layers: list[Callable[[ASGIApp], ASGIApp]]
-    # whether OpenTelemetry providers are configured, as found when the app started (None: not
-    # started); FastAPI asks on every request, which cost about 2% of a list page
-    otel_configured: bool | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and self.otel_configured is False and not self.root_path:
-            scope["app"] = self
-            if self.middleware_stack is None:
-                self.middleware_stack = self.build_middleware_stack()
-            await self.middleware_stack(scope, receive, send)
-            return
-        await super().__call__(scope, receive, send)
+    fast_routes: bool = True
 
     def build_middleware_stack(self) -> ASGIApp:
-        stack: ASGIApp = LeanDispatch(self, super().build_middleware_stack())
+        stack: ASGIApp = super().build_middleware_stack()
+        if self.fast_routes:
+            stack = LeanDispatch(self, stack)
         for wrap in reversed(getattr(self, "outer_layers", [])):
             stack = wrap(stack)
         return stack
@@ -121,20 +98,18 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ctx = build_context(settings, store)
         app.state.ctx = ctx
-        freeze_startup_objects()
-        stop_watching = watch_databases(app, ctx.stores)
-        if isinstance(app, ConvostoreApp):
-            app.otel_configured = app._native_telemetry.enabled()
+        stop_watching = watch_databases(app, ctx.databases)
         try:
             yield
         finally:
             flush_access_log()
             stop_watching()
-            for name, opened in ctx.stores.items():
-                opened.close_loop_reads()  # this loop's connections, shared stores' too
-                if opened is not store or name != settings.default_database_id:
-                    stop_reads(opened)
-                    opened.close()
+            for name, db in ctx.databases.items():
+                db.close_loop()  # this loop's connections, a shared store's too
+                db.close()
+                if db.store is not store or name != settings.default_database_id:
+                    db.store.close()
+            ctx.workers.close()
 
     app = ConvostoreApp(
         title="convostore",
@@ -144,6 +119,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         docs_url="/docs",
         redoc_url=None,
     )
+    app.fast_routes = settings.fast_routes
     install_error_handlers(app)
     # innermost of the outer layers: after CORS, authentication before anything reads a request
     # body, then the body's limits (in front of LeanDispatch, so GETs with a body get them too)

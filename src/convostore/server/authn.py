@@ -4,7 +4,7 @@ It runs before anything reads a request body (`AuthenticateFirst` for requests t
 the surfaces' dependencies for the rest), so an unauthenticated client cannot make the server
 parse or validate anything. Checking a key usually costs nothing (key records are cached, see
 `convostore.auth`); when the cache must be refreshed, the store is asked through
-`dispatch.read`, so a slow network database never holds the event loop.
+its `Database` (server.database), so a slow network database never holds the event loop.
 
 A request without a key runs in open mode only as far as `KeyService.authenticate` (the bind
 allows it, the database never held a key) and `AppContext.vet_open_caller` (the request is
@@ -24,7 +24,6 @@ from convostore.auth import key_from_header
 from convostore.errors import ConvostoreError, Unauthenticated
 from convostore.models import Principal
 from convostore.server.context import AppContext, context
-from convostore.server.dispatch import read
 from convostore.server.errors import render_error
 from convostore.server.middleware.request_id import current_request
 
@@ -68,7 +67,7 @@ async def authenticate(ctx: AppContext, scope: Scope) -> Principal:
         else:
             if limiter is not None and raw is not None:
                 limiter.check_waiting(address)
-            principal = await read(ctx.store, keys.authenticate, raw, allow_open=ctx.allow_open)
+            principal = await ctx.db.read(keys.authenticate, raw, allow_open=ctx.allow_open)
         if principal.key_id is None:  # open mode: only for requests addressed to this machine
             principal = ctx.vet_open_caller(principal, _header(scope, b"host"))
     except Unauthenticated:

@@ -15,6 +15,7 @@ from convostore.errors import MissingKey
 from convostore.ids import utcnow
 from convostore.models import Principal
 from convostore.ratelimit import RateLimiter
+from convostore.server.database import Database, Workers
 from convostore.server.middleware.request_id import current_request
 from convostore.service import SessionService
 from convostore.storage.base import Store
@@ -23,17 +24,32 @@ from convostore.storage.base import Store
 @dataclass
 class AppContext:
     settings: Settings
-    store: Store
-    service: SessionService
+    # every database by name (Agno's db_id; the main one is settings.default_database_id), each
+    # awaited through its `Database`, and the service over each
+    databases: dict[str, Database]
+    services: dict[str, SessionService]
     keys: KeyService
+    workers: Workers
     # the bind lets callers without a key use open mode (loopback, or --insecure) ...
     allow_open: bool
     # ... and with --insecure, whatever name the request is addressed to (its Host header)
     open_any_host: bool = False
-    # extra named databases (Agno's db_id); the main store is under settings.default_database_id
-    stores: dict[str, Store] = field(default_factory=dict)
     started_at: datetime = field(default_factory=utcnow)
     rate_limiter: RateLimiter | None = None
+
+    @property
+    def db(self) -> Database:
+        """The main database."""
+        return self.databases[self.settings.default_database_id]
+
+    @property
+    def service(self) -> SessionService:
+        """The service over the main database."""
+        return self.services[self.settings.default_database_id]
+
+    @property
+    def store(self) -> Store:
+        return self.db.store
 
     def admit(self, principal: Principal) -> Principal:
         """Note the authenticated caller for the access log, then charge its rate limit.

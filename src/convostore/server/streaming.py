@@ -1,7 +1,7 @@
 """JSON bodies too large to hold at once, written as they are read.
 
 A handler builds its body as usual, but where a long list goes it puts a `Streamed`: the list's
-items, in chunks that arrive one at a time (`read_chunks` reads each through `dispatch.read`, as
+items, in chunks that arrive one at a time (`read_chunks` reads each through its `Database`, as
 any store call is read, and lets the event loop serve others between chunks). `JSONStream` writes
 the body: what surrounds the lists is rendered once, and each chunk is rendered and sent as soon as
 it is read, so a response holds one chunk at a time however long its lists are, and the
@@ -24,9 +24,8 @@ from typing import Any, TypeVar
 
 from starlette.responses import StreamingResponse
 
-from convostore.server.dispatch import read
+from convostore.server.database import Database
 from convostore.server.json_wire import dumps, value_fields
-from convostore.storage.base import Store
 
 __all__ = ["JSONStream", "Streamed", "first_and_rest", "read_chunks"]
 
@@ -58,26 +57,26 @@ class Streamed:
 
 
 async def read_chunks(
-    store: Store, fetch: Fetch[P, T], position: P | None
+    db: Database, fetch: Fetch[P, T], position: P | None
 ) -> AsyncIterator[Sequence[T]]:
-    """Chunks from `fetch(position)` on, each read through `dispatch.read`, until it answers no
+    """Chunks from `fetch(position)` on, each read through `db`, until it answers no
     next position. Between chunks the event loop serves other requests (an embedded database is
     read on the loop, and a fast client never makes the writer wait)."""
     while position is not None:
-        items, position = await read(store, fetch, position)
+        items, position = await db.read(fetch, position)
         yield items
         await asyncio.sleep(0)
 
 
 async def first_and_rest(
-    store: Store, fetch: Fetch[P, T], start: P
+    db: Database, fetch: Fetch[P, T], start: P
 ) -> tuple[Sequence[T], Streamed | None]:
     """The first chunk, read now (its errors are the request's), and a `Streamed` of the whole
     list when more follow it (None when the first chunk is the whole list)."""
-    first, position = await read(store, fetch, start)
+    first, position = await db.read(fetch, start)
     if position is None:
         return first, None
-    return first, Streamed(first, read_chunks(store, fetch, position))
+    return first, Streamed(first, read_chunks(db, fetch, position))
 
 
 class JSONStream(StreamingResponse):

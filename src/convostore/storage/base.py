@@ -8,7 +8,7 @@ another user behaves exactly as a missing one. Each method is one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from convostore.components import Component
 from convostore.models import (
@@ -78,12 +78,8 @@ class SessionBundle:
 
 
 class Store(Protocol):
-    # True when a read is fast enough to run on the server's event loop (embedded SQLite)
-    inline_reads: bool
-
-    # reads run on the event loop with an asynchronous driver (storage.loop_reads), if any
-    def loop_reads(self) -> Any: ...
-    def close_loop_reads(self) -> None: ...
+    """Synchronous calls, each one transaction. Where a call runs (event loop, thread) is the
+    caller's business: a backend may describe its reads with `storage.placement`."""
 
     # lifecycle
     def migrate(self) -> str: ...

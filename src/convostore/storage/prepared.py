@@ -137,7 +137,7 @@ class ReadConnections:
     ping, a round trip that cost more than the read itself), for up to `pool_size` threads at a
     time; further threads check a connection out per statement. Checking out and back in cost
     about a third of a short read's CPU, and the server reads a network database from a few
-    threads of its own (`server.dispatch`), which therefore keep theirs. On either backend, a
+    threads of its own (`server.database`), which therefore keep theirs. On either backend, a
     statement that fails on these connections drops the connection (and, on PostgreSQL, the
     reads' idle ones: a restarted server leaves them all stale) and runs once more through
     SQLAlchemy on the engine's own pinged pool, so a passing fault is recovered and a lasting one

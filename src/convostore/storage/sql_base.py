@@ -28,6 +28,7 @@ from convostore.storage.group_commit import GroupCommit
 from convostore.storage.loop_reads import LoopReads, greenlet_installed, refuse_on_loop
 from convostore.storage.migrate import upgrade
 from convostore.storage.page_budget import budgeted_select, read_within_budget
+from convostore.storage.placement import THREADS_ONLY, ReadPlacement
 from convostore.storage.prepared import Prepared, PreparedCache, ReadConnections, Take, Taken
 
 T = TypeVar("T")
@@ -67,10 +68,6 @@ class SqlBase:
         self.loop_reads_enabled = loop_reads and self.dialect != "sqlite" and greenlet_installed()
         # how much memory list pages may keep their mapped rows in (see row_memo)
         self.listing_cache_bytes = listing_cache_bytes
-        # An embedded SQLite read takes tens of microseconds: cheaper to run on the event loop than
-        # to hand to a worker thread. Network databases are read from the event loop with an
-        # asynchronous driver (loop_reads) or from worker threads (server.dispatch).
-        self.inline_reads = self.dialect == "sqlite"
         # SQLite has one writer: its writes queue up and share commits (see group_commit.py).
         self._group_commit = GroupCommit(engine) if self.dialect == "sqlite" else None
 
@@ -112,14 +109,21 @@ class SqlBase:
     def _readers(self) -> ReadConnections:
         return ReadConnections(self.engine, loop_reads=self.loop_reads_enabled)
 
-    def loop_reads(self) -> LoopReads | None:
-        """This event loop's asynchronous connections for reads run on it (`loop_reads`), or
-        None when reads go to threads (SQLite, reads on the loop turned off)."""
+    def read_placement(self) -> ReadPlacement:
+        """Where this store's reads may run (`storage.placement`): an embedded SQLite read on
+        the event loop; a PostgreSQL read on the loop's asynchronous connections when reads on
+        the loop are on; anything else in a thread."""
+        if self.dialect == "sqlite":
+            return ReadPlacement(embedded=True)
+        if not self.loop_reads_enabled:
+            return THREADS_ONLY
+        return ReadPlacement(loop_reads=self._loop_reads, close_loop_reads=self._close_loop_reads)
+
+    def _loop_reads(self) -> LoopReads | None:
         loops = self._readers.loops
         return loops.here() if loops is not None else None
 
-    def close_loop_reads(self) -> None:
-        """Close this event loop's asynchronous connections (the app on this loop stops)."""
+    def _close_loop_reads(self) -> None:
         loops = self.__dict__["_readers"].loops if "_readers" in self.__dict__ else None
         if loops is not None:
             loops.close_here()

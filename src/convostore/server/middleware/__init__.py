@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from convostore.config import Settings
+from convostore.server.database import Database
 from convostore.server.middleware.cors import SurfaceCORS
 from convostore.server.middleware.metrics import (
     Metrics,
@@ -30,8 +31,7 @@ from convostore.server.middleware.request_id import (
     flush_access_log,
 )
 from convostore.server.middleware.security_headers import SecurityHeadersMiddleware
-from convostore.server.routing import add_routes
-from convostore.storage.base import Store
+from convostore.server.routers import add_routes
 
 __all__ = [
     "Metrics",
@@ -65,9 +65,9 @@ def outer_layers(app: FastAPI, settings: Settings) -> list[Callable[[ASGIApp], A
     return layers
 
 
-def watch_databases(app: FastAPI, stores: dict[str, Store]) -> Callable[[], None]:
-    """Count the stores' database errors in the app's metrics; returns how to stop."""
+def watch_databases(app: FastAPI, databases: dict[str, Database]) -> Callable[[], None]:
+    """Count the databases' errors in the app's metrics; returns how to stop."""
     metrics: Metrics | None = getattr(app.state, "metrics", None)
     if metrics is None:
         return lambda: None
-    return watch_database_errors(metrics, stores)
+    return watch_database_errors(metrics, {name: db.store for name, db in databases.items()})

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from convostore import __version__
 from convostore.auth import key_from_header
 from convostore.errors import Unauthenticated
-from convostore.server.routing import LeanRoute
+from convostore.server.fastpath import LeanRoute
 from convostore.storage.base import Store
 
 __all__ = ["LATENCY_BUCKETS", "Metrics", "MetricsMiddleware", "router", "watch_database_errors"]

@@ -11,7 +11,7 @@ from convostore.errors import PermissionDenied
 from convostore.models import Principal
 from convostore.server.authn import principal_from
 from convostore.server.context import context
-from convostore.server.dispatch import read, write
+from convostore.server.fastpath import LeanRoute
 from convostore.server.native.schemas import (
     ERRORS,
     CreateKeyBody,
@@ -21,7 +21,6 @@ from convostore.server.native.schemas import (
     key_json,
 )
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 from convostore.service import require_admin
 
 router = APIRouter(route_class=LeanRoute, prefix="/v1", responses=ERRORS)
@@ -30,8 +29,8 @@ Caller = Annotated[Principal, Depends(principal_from)]
 
 @router.get("/health", tags=["health"], summary="Liveness and database reachability")
 async def health(request: Request) -> JSONResponse:
-    store = context(request).store
-    ok = await read(store, store.ping)
+    db = context(request).db
+    ok = await db.read(db.store.ping)
     body = {"status": "ok" if ok else "degraded", "database": "ok" if ok else "unreachable"}
     body["version"] = __version__
     return JSONResponse(body, status_code=200 if ok else 503)
@@ -44,7 +43,7 @@ async def health(request: Request) -> JSONResponse:
     summary="Erase every session, run, message and memory of one end user",
 )
 async def delete_user(request: Request, user_id: str, caller: Caller) -> JSONResponse:
-    erasure = await write(context(request).service.delete_user, caller, user_id)
+    erasure = await context(request).db.write(context(request).service.delete_user, caller, user_id)
     return JSONResponse(erasure_json(erasure))
 
 
@@ -63,18 +62,22 @@ def _tenant_for(caller: Principal, requested: str | None) -> str:
 async def create_key(request: Request, body: CreateKeyBody, caller: Caller) -> JSONResponse:
     tenant = _tenant_for(caller, body.tenant)
     keys = context(request).keys
-    created = await write(keys.create, tenant, body.role, user_id=body.user_id, name=body.name)
+    created = await context(request).db.write(
+        keys.create, tenant, body.role, user_id=body.user_id, name=body.name
+    )
     return JSONResponse(key_json(created.record, created.key), status_code=201)
 
 
 @router.get("/keys", tags=["keys"], summary="List the tenant's keys (never their secrets)")
 async def list_keys(request: Request, caller: Caller) -> JSONResponse:
     ctx = context(request)
-    keys = await read(ctx.store, ctx.keys.list, _tenant_for(caller, None))
+    keys = await ctx.db.read(ctx.keys.list, _tenant_for(caller, None))
     return JSONResponse({"object": "list", "data": [key_json(k) for k in keys]})
 
 
 @router.delete("/keys/{key_id}", tags=["keys"], response_model=KeyOut, summary="Revoke a key")
 async def revoke_key(request: Request, key_id: str, caller: Caller) -> JSONResponse:
-    record = await write(context(request).keys.revoke, _tenant_for(caller, None), key_id)
+    record = await context(request).db.write(
+        context(request).keys.revoke, _tenant_for(caller, None), key_id
+    )
     return JSONResponse(key_json(record))

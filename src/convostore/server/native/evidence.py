@@ -10,10 +10,9 @@ from pydantic import BaseModel
 from convostore.models import EvidenceHit, EvidenceQuery, EvidenceRef, Principal
 from convostore.server.authn import principal_from
 from convostore.server.context import context
-from convostore.server.dispatch import read
+from convostore.server.fastpath import LeanRoute
 from convostore.server.native.schemas import ERRORS
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 
 router = APIRouter(
     route_class=LeanRoute, prefix="/v1/evidence", tags=["evidence"], responses=ERRORS
@@ -80,7 +79,7 @@ async def find_evidence(
         after=after,
     )
     service = context(request).service
-    page = await read(service.store, service.find_evidence, caller, query)
+    page = await context(request).db.read(service.find_evidence, caller, query)
     return JSONResponse(
         {
             "object": "list",

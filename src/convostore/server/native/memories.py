@@ -10,7 +10,7 @@ from convostore.errors import NotFound
 from convostore.models import MemoryQuery, NewMemory, Principal, SortOrder
 from convostore.server.authn import principal_from
 from convostore.server.context import context
-from convostore.server.dispatch import read, write
+from convostore.server.fastpath import LeanRoute
 from convostore.server.native.schemas import (
     ERRORS,
     DeletedOut,
@@ -20,7 +20,6 @@ from convostore.server.native.schemas import (
     memory_json,
 )
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 
 router = APIRouter(
     route_class=LeanRoute, prefix="/v1/memories", tags=["memories"], responses=ERRORS
@@ -31,7 +30,7 @@ Caller = Annotated[Principal, Depends(principal_from)]
 @router.post("", status_code=201, response_model=MemoryOut, summary="Create a memory")
 async def create_memory(request: Request, body: MemoryBody, caller: Caller) -> JSONResponse:
     new = NewMemory(**body.model_dump())
-    memory = await write(context(request).service.create_memory, caller, new)
+    memory = await context(request).db.write(context(request).service.create_memory, caller, new)
     return JSONResponse(memory_json(memory), status_code=201)
 
 
@@ -59,7 +58,7 @@ async def list_memories(
         after=after,
     )
     service = context(request).service
-    page = await read(service.store, service.list_memories, caller, query, budgeted=True)
+    page = await context(request).db.read(service.list_memories, caller, query, budgeted=True)
     items = [memory_json(m) for m in page.items]
     return JSONResponse(list_json(items, page.has_more, page.next_cursor))
 
@@ -67,7 +66,7 @@ async def list_memories(
 @router.get("/{memory_id}", response_model=MemoryOut, summary="Read a memory")
 async def get_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
     service = context(request).service
-    memory = await read(service.store, service.get_memory, caller, memory_id)
+    memory = await context(request).db.read(service.get_memory, caller, memory_id)
     return JSONResponse(memory_json(memory))
 
 
@@ -76,12 +75,16 @@ async def replace_memory(
     request: Request, memory_id: str, body: MemoryBody, caller: Caller
 ) -> JSONResponse:
     new = NewMemory(**body.model_dump(exclude={"id"}))
-    memory = await write(context(request).service.replace_memory, caller, memory_id, new)
+    memory = await context(request).db.write(
+        context(request).service.replace_memory, caller, memory_id, new
+    )
     return JSONResponse(memory_json(memory))
 
 
 @router.delete("/{memory_id}", response_model=DeletedOut, summary="Delete a memory")
 async def delete_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
-    if not await write(context(request).service.delete_memories, caller, [memory_id]):
+    if not await context(request).db.write(
+        context(request).service.delete_memories, caller, [memory_id]
+    ):
         raise NotFound(f"memory {memory_id!r} not found", param="memory_id")
     return JSONResponse({"object": "memory", "id": memory_id, "deleted": True})

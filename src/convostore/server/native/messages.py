@@ -20,7 +20,7 @@ from convostore.models import (
 )
 from convostore.server.authn import principal_from
 from convostore.server.context import context
-from convostore.server.dispatch import read, write
+from convostore.server.fastpath import LeanRoute
 from convostore.server.native.schemas import (
     ERRORS,
     AppendMessagesBody,
@@ -33,7 +33,6 @@ from convostore.server.native.schemas import (
     run_json,
 )
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 from convostore.server.streaming import JSONStream, first_and_rest
 from convostore.service import SessionService
 
@@ -66,7 +65,7 @@ async def append_messages(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     create = (body.session or NewSession()) if body.create_if_missing else None
-    appended = await write(
+    appended = await context(request).db.write(
         context(request).service.append_messages,
         caller,
         session_id,
@@ -94,7 +93,7 @@ async def list_messages(
 ) -> JSONResponse:
     query = MessageQuery(after=after, before=before, limit=limit, order=order, run_ids=run_id)
     service = context(request).service
-    page = await read(service.store, service.list_messages, caller, session_id, query)
+    page = await context(request).db.read(service.list_messages, caller, session_id, query)
     items = [message_json(m) for m in page.items]
     return JSONResponse(list_json(items, page.has_more, page.next_cursor))
 
@@ -109,7 +108,7 @@ async def record_run(
 ) -> JSONResponse:
     create = (body.session or NewSession()) if body.create_if_missing else None
     run = NewRun.model_validate(body.model_dump(exclude={"create_if_missing", "session"}))
-    appended = await write(
+    appended = await context(request).db.write(
         context(request).service.record_run,
         caller,
         session_id,
@@ -139,7 +138,7 @@ async def list_runs(
     service = context(request).service
     fetch = functools.partial(_runs_after, service, caller, session_id, query)
     start: tuple[Run, ...] = ()
-    first, rest = await first_and_rest(service.store, fetch, start)
+    first, rest = await first_and_rest(context(request).db, fetch, start)
     if rest is None:
         return JSONResponse({"object": "list", "data": first})
     return JSONStream({"object": "list", "data": rest})
@@ -163,9 +162,9 @@ def _runs_after(
 async def get_run(request: Request, session_id: str, run_id: str, caller: Caller) -> Response:
     """The run and every message of it; many messages are read and sent a page at a time."""
     service = context(request).service
-    run = await read(service.store, service.get_run, caller, session_id, run_id)
+    run = await context(request).db.read(service.get_run, caller, session_id, run_id)
     fetch = functools.partial(_run_messages_after, service, caller, session_id, run_id)
-    first, rest = await first_and_rest(service.store, fetch, 0)
+    first, rest = await first_and_rest(context(request).db, fetch, 0)
     body = run_json(run)
     if rest is None:
         body["messages"] = first

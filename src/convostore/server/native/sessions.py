@@ -23,7 +23,7 @@ from convostore.models import (
 )
 from convostore.server.authn import principal_from
 from convostore.server.context import context
-from convostore.server.dispatch import read, write
+from convostore.server.fastpath import LeanRoute
 from convostore.server.native.schemas import (
     ERRORS,
     CreateSessionBody,
@@ -37,7 +37,6 @@ from convostore.server.native.schemas import (
     session_json,
 )
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 from convostore.service import SessionService
 
 router = APIRouter(
@@ -48,7 +47,7 @@ Caller = Annotated[Principal, Depends(principal_from)]
 
 @router.post("", status_code=201, response_model=SessionOut, summary="Create a session")
 async def create_session(request: Request, body: CreateSessionBody, caller: Caller) -> JSONResponse:
-    session = await write(context(request).service.create_session, caller, body)
+    session = await context(request).db.write(context(request).service.create_session, caller, body)
     return JSONResponse(session_json(session), status_code=201)
 
 
@@ -80,7 +79,7 @@ async def list_sessions(
 ) -> JSONResponse:
     query = SessionQuery(**params.__dict__, brief=True)  # its fields, without model_dump's walk
     service = context(request).service
-    page = await read(service.store, service.list_sessions, caller, query)
+    page = await context(request).db.read(service.list_sessions, caller, query)
     body = list_json([session_item_json(s) for s in page.items], page.has_more, page.next_cursor)
     if params.include_total:
         body["total_count"] = page.total
@@ -97,8 +96,8 @@ async def get_session(
     ] = 0,
 ) -> JSONResponse:
     service = context(request).service
-    session, page = await read(
-        service.store, _detail, service, caller, session_id, include_messages
+    session, page = await context(request).db.read(
+        _detail, service, caller, session_id, include_messages
     )
     body = session_json(session)
     if page is not None:
@@ -122,12 +121,16 @@ def _detail(
 async def update_session(
     request: Request, session_id: str, body: SessionPatch, caller: Caller
 ) -> JSONResponse:
-    session = await write(context(request).service.update_session, caller, session_id, body)
+    session = await context(request).db.write(
+        context(request).service.update_session, caller, session_id, body
+    )
     return JSONResponse(session_json(session))
 
 
 @router.delete("/{session_id}", response_model=DeletedOut, summary="Delete a session")
 async def delete_session(request: Request, session_id: str, caller: Caller) -> JSONResponse:
-    if not await write(context(request).service.delete_sessions, caller, [session_id]):
+    if not await context(request).db.write(
+        context(request).service.delete_sessions, caller, [session_id]
+    ):
         raise NotFound(f"session {session_id!r} not found", param="session_id")
     return JSONResponse({"object": "session", "id": session_id, "deleted": True})

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from convostore.errors import NotFound
-from convostore.server.routing import LeanRoute
+from convostore.server.fastpath import LeanRoute
 
 STATIC_DIR = Path(__file__).parent / "static"
 

@@ -6,18 +6,13 @@ for the security key; in open mode (no key ever created, a loopback bind, a requ
 localhost), calls run as the default tenant. A user-scoped key behaves like an AgentOS JWT with
 user isolation: its user is forced on every read and write.
 
-`db_id` picks one of the configured databases (Agno's `get_db` rules and texts). Each database has
-its own `SessionService`, built once and cached on the app.
+`db_id` picks one of the configured databases (Agno's `get_db` rules and texts); a `Target` holds
+that database and its service, which the endpoints await (`target.db.read(...)`).
 """
 
 from __future__ import annotations
 
-import functools
-import inspect
-import threading
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
 
 from fastapi import Request
 
@@ -25,14 +20,12 @@ from convostore.models import Principal
 from convostore.server import authn
 from convostore.server.compat.agno.errors import bad_request, not_found
 from convostore.server.context import AppContext, context
-from convostore.server.dispatch import read, write
+from convostore.server.database import Database
 from convostore.service import SessionService
-from convostore.storage.base import Store
 
 # Table names a `table` parameter may name: ours, and the defaults of an Agno database.
 SESSION_TABLES = ("sessions", "agno_sessions")
 MEMORY_TABLES = ("memories", "agno_memories")
-_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -41,6 +34,7 @@ class Target:
 
     principal: Principal
     service: SessionService
+    db: Database
     db_id: str
 
     def for_user(self, user_id: str | None) -> Principal:
@@ -50,72 +44,13 @@ class Target:
         return self.principal.model_copy(update={"user_id": user_id})
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _store_of(kwargs: dict[str, Any]) -> Store:
-    for value in kwargs.values():
-        if isinstance(value, Target):
-            return value.service.store
-        if isinstance(value, Request):
-            return context(value).store
-    raise TypeError("an AgentOS endpoint needs a Target or the Request among its arguments")
-
-
-def _as_endpoint(fn: Callable[P, R], run: Callable[..., Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-    @functools.wraps(fn)
-    async def endpoint(*args: P.args, **kwargs: P.kwargs) -> R:
-        return await run(fn, kwargs, *args)
-
-    # FastAPI reads the parameters from the signature; resolve the annotations against the
-    # wrapped function's module, not this one.
-    endpoint.__signature__ = inspect.signature(fn, eval_str=True)  # type: ignore[attr-defined]
-    return endpoint
-
-
-def reads(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    """A read-only endpoint: on the event loop for an embedded database, else in a thread."""
-
-    async def run(f: Callable[..., R], kwargs: dict[str, Any], *args: Any) -> R:
-        return await read(_store_of(kwargs), f, *args, **kwargs)
-
-    return _as_endpoint(fn, run)
-
-
-def writes(fn: Callable[P, R]) -> Callable[P, Awaitable[R]]:
-    """An endpoint that writes: always in a worker thread."""
-
-    async def run(f: Callable[..., R], kwargs: dict[str, Any], *args: Any) -> R:
-        return await write(f, *args, **kwargs)
-
-    return _as_endpoint(fn, run)
-
-
 async def authenticate(request: Request) -> Principal:
     """The caller, AgentOS-style: its two 401 texts are the error renderer's (`errors`)."""
     return await authn.authenticate(context(request), request.scope)
 
 
 def database_ids(ctx: AppContext) -> list[str]:
-    return list(ctx.stores) or [ctx.settings.default_database_id]
-
-
-def service_for(request: Request, db_id: str) -> SessionService:
-    """The service of one database; the main one is the app's own."""
-    ctx = context(request)
-    if db_id == ctx.settings.default_database_id:
-        return ctx.service
-    state = request.app.state
-    with _lock:
-        services: dict[str, SessionService] | None = getattr(state, "agno_services", None)
-        if services is None:
-            services = state.agno_services = {}
-        service = services.get(db_id)
-        if service is None:
-            store: Store = ctx.stores[db_id]
-            service = services[db_id] = SessionService(store, ctx.settings.limits())
-    return service
+    return list(ctx.databases)
 
 
 def resolve_db(request: Request, tables: tuple[str, ...]) -> str:
@@ -141,13 +76,17 @@ def resolve_db(request: Request, tables: tuple[str, ...]) -> str:
     return db_id
 
 
+def target_of(ctx: AppContext, principal: Principal, db_id: str) -> Target:
+    return Target(principal, ctx.services[db_id], ctx.databases[db_id], db_id)
+
+
 async def session_target(request: Request) -> Target:
     principal = await authenticate(request)
     db_id = resolve_db(request, SESSION_TABLES)
-    return Target(principal, service_for(request, db_id), db_id)
+    return target_of(context(request), principal, db_id)
 
 
 async def memory_target(request: Request) -> Target:
     principal = await authenticate(request)
     db_id = resolve_db(request, MEMORY_TABLES)
-    return Target(principal, service_for(request, db_id), db_id)
+    return target_of(context(request), principal, db_id)

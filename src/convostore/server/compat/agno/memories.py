@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from convostore.errors import NotFound
 from convostore.models import Memory, MemoryQuery, NewMemory, SortOrder
-from convostore.server.compat.agno.access import Target, memory_target, reads, writes
+from convostore.server.compat.agno.access import Target, memory_target
 from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
 from convostore.server.compat.agno.memories_map import (
     parse_topics,
@@ -18,8 +18,8 @@ from convostore.server.compat.agno.memories_map import (
     to_agno_user_stats,
 )
 from convostore.server.compat.agno.schemas import DeleteMemoriesRequest, UserMemoryCreateSchema
+from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 
 router = APIRouter(route_class=LeanRoute, tags=["Memory"])
 Agno = Annotated[Target, Depends(memory_target)]
@@ -44,19 +44,18 @@ def _meta(page: int, limit: int, total: int) -> dict[str, object]:
 
 
 @router.post("/memories", operation_id="create_memory", summary="Create Memory")
-@writes
-def create_memory(
+async def create_memory(
     target: Agno, body: UserMemoryCreateSchema, db_id: str | None = None, table: str | None = None
 ) -> JSONResponse:
     new = NewMemory(
         memory=body.memory, user_id=_owner(target, body.user_id), topics=body.topics or []
     )
-    return JSONResponse(to_agno_memory(target.service.create_memory(target.principal, new)))
+    memory = await target.db.write(target.service.create_memory, target.principal, new)
+    return JSONResponse(to_agno_memory(memory))
 
 
 @router.get("/memories", operation_id="get_memories", summary="List Memories")
-@reads
-def get_memories(
+async def get_memories(
     target: Agno,
     user_id: str | None = None,
     agent_id: str | None = None,
@@ -84,7 +83,7 @@ def get_memories(
         offset=(page - 1) * limit,
         include_total=True,
     )
-    found = target.service.list_memories(target.principal, query)
+    found = await target.db.read(target.service.list_memories, target.principal, query)
     items = [to_agno_memory(m) for m in found.items]
     return JSONResponse({"data": items, "meta": _meta(page, limit, found.total or 0)})
 
@@ -97,20 +96,18 @@ def _memory(target: Target, memory_id: str, user_id: str | None) -> Memory:
 
 
 @router.get("/memories/{memory_id}", operation_id="get_memory", summary="Get Memory by ID")
-@reads
-def get_memory(
+async def get_memory(
     target: Agno,
     memory_id: str,
     user_id: str | None = None,
     db_id: str | None = None,
     table: str | None = None,
 ) -> JSONResponse:
-    return JSONResponse(to_agno_memory(_memory(target, memory_id, user_id)))
+    return JSONResponse(to_agno_memory(await target.db.read(_memory, target, memory_id, user_id)))
 
 
 @router.patch("/memories/{memory_id}", operation_id="update_memory", summary="Update Memory")
-@writes
-def update_memory(
+async def update_memory(
     target: Agno,
     memory_id: str,
     body: UserMemoryCreateSchema,
@@ -120,55 +117,52 @@ def update_memory(
     """A full replace, as in AgentOS: topics left out become empty; an unknown id is created."""
     owner = _owner(target, body.user_id)
     new = NewMemory(memory=body.memory, user_id=owner, topics=body.topics or [])
-    service, principal = target.service, target.principal
     try:
-        memory = service.replace_memory(principal, memory_id, new)
+        memory = await target.db.write(target.service.put_memory, target.principal, memory_id, new)
     except NotFound:
-        if principal.user_id is not None and service.store.get_memory(
-            principal.tenant_id, memory_id
-        ):
-            raise AgnoError(404, "Memory not found") from None
-        memory = service.create_memory(principal, new.model_copy(update={"id": memory_id}))
+        raise AgnoError(404, "Memory not found") from None
     return JSONResponse(to_agno_memory(memory))
 
 
 @router.delete(
     "/memories/{memory_id}", status_code=204, operation_id="delete_memory", summary="Delete"
 )
-@writes
-def delete_memory(
+async def delete_memory(
     target: Agno,
     memory_id: str,
     user_id: str | None = None,
     db_id: str | None = None,
     table: str | None = None,
 ) -> Response:
-    target.service.delete_memories(target.principal, [memory_id], user_id=user_id)
+    await target.db.write(
+        target.service.delete_memories, target.principal, [memory_id], user_id=user_id
+    )
     return Response(status_code=204)
 
 
 @router.delete("/memories", status_code=204, operation_id="delete_memories", summary="Delete")
-@writes
-def delete_memories(
+async def delete_memories(
     target: Agno, body: DeleteMemoriesRequest, db_id: str | None = None, table: str | None = None
 ) -> Response:
-    target.service.delete_memories(target.principal, body.memory_ids, user_id=body.user_id)
+    await target.db.write(
+        target.service.delete_memories, target.principal, body.memory_ids, user_id=body.user_id
+    )
     return Response(status_code=204)
 
 
 @router.get("/memory_topics", operation_id="get_memory_topics", summary="Get Memory Topics")
-@reads
-def get_memory_topics(
+async def get_memory_topics(
     target: Agno, user_id: str | None = None, db_id: str | None = None, table: str | None = None
 ) -> JSONResponse:
-    return JSONResponse(target.service.memory_topics(target.principal, user_id))
+    return JSONResponse(
+        await target.db.read(target.service.memory_topics, target.principal, user_id)
+    )
 
 
 @router.get(
     "/user_memory_stats", operation_id="get_user_memory_stats", summary="Get User Memory Stats"
 )
-@reads
-def get_user_memory_stats(
+async def get_user_memory_stats(
     target: Agno,
     limit: Annotated[int, Query(ge=1)] = 20,
     page: Annotated[int, Query(ge=1)] = 1,
@@ -176,8 +170,12 @@ def get_user_memory_stats(
     db_id: str | None = None,
     table: str | None = None,
 ) -> JSONResponse:
-    stats, total = target.service.user_memory_stats(
-        target.principal, user_id=user_id, limit=limit, offset=(page - 1) * limit
+    stats, total = await target.db.read(
+        target.service.user_memory_stats,
+        target.principal,
+        user_id=user_id,
+        limit=limit,
+        offset=(page - 1) * limit,
     )
     data = [to_agno_user_stats(s) for s in stats]
     return JSONResponse({"data": data, "meta": _meta(page, limit, total)})

@@ -21,8 +21,6 @@ from convostore.server.compat.agno.access import (
     SESSION_TABLES,
     authenticate,
     database_ids,
-    reads,
-    service_for,
 )
 from convostore.server.compat.agno.components_map import (
     to_agent_response,
@@ -33,8 +31,8 @@ from convostore.server.compat.agno.components_map import (
 from convostore.server.compat.agno.errors import not_found
 from convostore.server.compat.agno.wire import iso_z
 from convostore.server.context import context
+from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 from convostore.service import require_write
 
 router = APIRouter(route_class=LeanRoute, tags=["Core"])
@@ -42,84 +40,80 @@ Caller = Annotated[Principal, Depends(authenticate)]
 
 
 @router.get("/health", operation_id="health_check", summary="Health Check")
-@reads
-def health(request: Request) -> JSONResponse:
+async def health(request: Request) -> JSONResponse:
     """Open to everyone; a database that cannot be reached turns it into 503 "degraded"."""
     ctx = context(request)
-    ok = ctx.store.ping()
+    ok = await ctx.db.read(ctx.store.ping)
     body = {"status": "ok" if ok else "degraded", "instantiated_at": iso_z(ctx.started_at)}
     return JSONResponse(body, status_code=200 if ok else 503)
 
 
-def _components(
+async def _components(
     request: Request, principal: Principal, kind: SessionType, component_id: str | None = None
 ) -> list[tuple[Component, str]]:
     """The components of one type in every database, each with the id of its database."""
+    ctx = context(request)
     out: list[tuple[Component, str]] = []
-    for db_id in database_ids(context(request)):
-        service = service_for(request, db_id)
-        found = list_components(service, principal, kind, component_id=component_id)
+    for db_id in database_ids(ctx):
+        found = await ctx.databases[db_id].read(
+            list_components, ctx.services[db_id], principal, kind, component_id=component_id
+        )
         out.extend((c, db_id) for c in found)
     return out
 
 
-def _one(
+async def _one(
     request: Request, principal: Principal, kind: SessionType, component_id: str
 ) -> tuple[Component, str]:
     """The component of that id (from the first database that has it), or AgentOS's 404."""
-    found = _components(request, principal, kind, component_id)
+    found = await _components(request, principal, kind, component_id)
     if not found:
         raise not_found(f"{kind.title()} not found")
     return found[0]
 
 
 @router.get("/agents", operation_id="get_agents", summary="List All Agents")
-@reads
-def get_agents(request: Request, principal: Caller) -> JSONResponse:
-    agents = _components(request, principal, "agent")
+async def get_agents(request: Request, principal: Caller) -> JSONResponse:
+    agents = await _components(request, principal, "agent")
     return JSONResponse([to_agent_response(c, db, SESSION_TABLES[0]) for c, db in agents])
 
 
 @router.get("/agents/{agent_id}", operation_id="get_agent", summary="Get Agent Details")
-@reads
-def get_agent(request: Request, principal: Caller, agent_id: str) -> JSONResponse:
-    found = _one(request, principal, "agent", agent_id)
+async def get_agent(request: Request, principal: Caller, agent_id: str) -> JSONResponse:
+    found = await _one(request, principal, "agent", agent_id)
     return JSONResponse(to_agent_response(*found, SESSION_TABLES[0]))
 
 
 @router.get("/teams", operation_id="get_teams", summary="List All Teams")
-@reads
-def get_teams(request: Request, principal: Caller) -> JSONResponse:
-    teams = _components(request, principal, "team")
+async def get_teams(request: Request, principal: Caller) -> JSONResponse:
+    teams = await _components(request, principal, "team")
     return JSONResponse([to_team_response(c, db, SESSION_TABLES[0]) for c, db in teams])
 
 
 @router.get("/teams/{team_id}", operation_id="get_team", summary="Get Team Details")
-@reads
-def get_team(request: Request, principal: Caller, team_id: str) -> JSONResponse:
-    found = _one(request, principal, "team", team_id)
+async def get_team(request: Request, principal: Caller, team_id: str) -> JSONResponse:
+    found = await _one(request, principal, "team", team_id)
     return JSONResponse(to_team_response(*found, SESSION_TABLES[0]))
 
 
 @router.get("/workflows", operation_id="get_workflows", summary="List All Workflows")
-@reads
-def get_workflows(request: Request, principal: Caller) -> JSONResponse:
-    workflows = _components(request, principal, "workflow")
+async def get_workflows(request: Request, principal: Caller) -> JSONResponse:
+    workflows = await _components(request, principal, "workflow")
     return JSONResponse([to_summary(c, db) for c, db in workflows])
 
 
 @router.get("/workflows/{workflow_id}", operation_id="get_workflow", summary="Get Workflow Details")
-@reads
-def get_workflow(request: Request, principal: Caller, workflow_id: str) -> JSONResponse:
-    return JSONResponse(to_workflow_response(*_one(request, principal, "workflow", workflow_id)))
+async def get_workflow(request: Request, principal: Caller, workflow_id: str) -> JSONResponse:
+    return JSONResponse(
+        to_workflow_response(*await _one(request, principal, "workflow", workflow_id))
+    )
 
 
 _NOT_RUN = "{} not found: convostore keeps stored sessions and runs no agents or teams"
 
 
 @router.post("/agents/{agent_id}/runs", operation_id="create_agent_run", summary="Create Run")
-@reads
-def create_agent_run(request: Request, principal: Caller, agent_id: str) -> JSONResponse:
+async def create_agent_run(request: Request, principal: Caller, agent_id: str) -> JSONResponse:
     """AgentOS's answer for an agent it does not have: convostore runs none (Agent UI shows the
     text). A key that may not write is refused first, as for any other write."""
     require_write(principal)
@@ -127,8 +121,7 @@ def create_agent_run(request: Request, principal: Caller, agent_id: str) -> JSON
 
 
 @router.post("/teams/{team_id}/runs", operation_id="create_team_run", summary="Create Team Run")
-@reads
-def create_team_run(request: Request, principal: Caller, team_id: str) -> JSONResponse:
+async def create_team_run(request: Request, principal: Caller, team_id: str) -> JSONResponse:
     """As `create_agent_run`, for teams."""
     require_write(principal)
     raise not_found(_NOT_RUN.format("Team"))
@@ -145,13 +138,12 @@ def _domain(display_name: str, ids: list[str], table: str) -> JSONObject:
 
 
 @router.get("/config", operation_id="get_config", summary="Get OS Configuration")
-@reads
-def get_config(request: Request, principal: Caller) -> JSONResponse:
+async def get_config(request: Request, principal: Caller) -> JSONResponse:
     ctx = context(request)
     ids = database_ids(ctx)
-    agents = [to_summary(c, db) for c, db in _components(request, principal, "agent")]
-    teams = [to_summary(c, db) for c, db in _components(request, principal, "team")]
-    workflows = [to_summary(c, db) for c, db in _components(request, principal, "workflow")]
+    agents = [to_summary(c, db) for c, db in await _components(request, principal, "agent")]
+    teams = [to_summary(c, db) for c, db in await _components(request, principal, "team")]
+    workflows = [to_summary(c, db) for c, db in await _components(request, principal, "workflow")]
     models = {
         (m.get("id"), m.get("provider")): m
         for c in (*agents, *teams)

@@ -37,6 +37,7 @@ from convostore.server.compat.agno.turns_map import (
     run_size,
 )
 from convostore.server.compat.agno.wire import without_nulls
+from convostore.server.database import Database
 from convostore.server.streaming import Streamed, read_chunks
 from convostore.service import SessionService
 
@@ -149,6 +150,7 @@ class _RunPages:
 
 
 def run_body(
+    db: Database,
     service: SessionService,
     principal: Principal,
     session: Session,
@@ -175,10 +177,10 @@ def run_body(
             if tool_traffic:
                 pairing = ToolPairing(TOOL_RESULTS_HELD)
                 ready = pairing.feed(first)
-                tools = read_chunks(service.store, pages.tools, (pairing, after))
+                tools = read_chunks(db, pages.tools, (pairing, after))
                 body["tools"] = Streamed(ready, tools)
     if streamed and "messages" in body:
-        rest = read_chunks(service.store, pages.messages, after)
+        rest = read_chunks(db, pages.messages, after)
         body["messages"] = Streamed([to_agno_message(m) for m in first], rest)
     return body
 
@@ -196,12 +198,14 @@ class Turns:
 
     def __init__(
         self,
+        db: Database,
         service: SessionService,
         principal: Principal,
         session: Session,
         query: RunQuery,
         shape: Shape,
     ) -> None:
+        self.db = db
         self.service, self.principal, self.session, self.query = service, principal, session, query
         self.shape = shape
         implied = _implied(service, session, _message_stream(service, principal, session))
@@ -231,7 +235,7 @@ class Turns:
         chunk: list[JSONObject] = []
         held = 0
         for turn in self._items:
-            body = show(self.service, self.principal, self.session, turn, self.shape)
+            body = show(self.db, self.service, self.principal, self.session, turn, self.shape)
             if body is not None:
                 chunk.append(body)
             held += run_size(turn[0]) + sum(message_size(m) for m in turn[1])
@@ -241,14 +245,19 @@ class Turns:
 
 
 def show(
-    service: SessionService, principal: Principal, session: Session, turn: Turn, shape: Shape
+    db: Database,
+    service: SessionService,
+    principal: Principal,
+    session: Session,
+    turn: Turn,
+    shape: Shape,
 ) -> JSONObject | None:
     """One run of a runs answer: the list's item (nulls left out), or its preview."""
 
     def render(run: Run, messages: Sequence[Message]) -> JSONObject | None:
         return to_session_run(run, messages, session, shape.kind, with_nulls=True)
 
-    body = run_body(service, principal, session, turn, render, streamed=not shape.previews)
+    body = run_body(db, service, principal, session, turn, render, streamed=not shape.previews)
     if body is None:
         return None
     body = without_nulls(body)
@@ -256,6 +265,7 @@ def show(
 
 
 def turns(
+    db: Database,
     service: SessionService,
     principal: Principal,
     session: Session,
@@ -275,16 +285,16 @@ def turns(
     if session.message_count:
         messages, following = service.messages_after(principal, session, 0, with_refs=False)
     if more_runs or following is not None:
-        return Turns(service, principal, session, query, shape).take()
+        return Turns(db, service, principal, session, query, shape).take()
     by_run = messages_by_run(messages)
     recorded: Iterator[Turn] = ((r, by_run.get(r.id, []), None) for r in runs)
     implied = ((r, m, None) for r, m in _implied(service, session, messages) if matches(r, query))
-    shown = (show(service, principal, session, t, shape) for t in merged(recorded, implied))
+    shown = (show(db, service, principal, session, t, shape) for t in merged(recorded, implied))
     return [b for b in shown if b is not None], None
 
 
 def recorded_run(
-    service: SessionService, principal: Principal, session: Session, run: Run
+    db: Database, service: SessionService, principal: Principal, session: Session, run: Run
 ) -> JSONObject:
     """A recorded run alone, in the schema of its own kind, every key kept; a run longer than a
     page of messages is sent as it is read."""
@@ -295,7 +305,7 @@ def recorded_run(
     def render(shown: Run, messages: Sequence[Message]) -> JSONObject | None:
         return to_run(shown, messages, session)
 
-    body = run_body(service, principal, session, (run, first, following), render)
+    body = run_body(db, service, principal, session, (run, first, following), render)
     assert body is not None  # a run alone is always shown
     return body
 

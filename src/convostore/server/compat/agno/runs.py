@@ -18,9 +18,8 @@ from convostore.server.compat.agno.access import Target, session_target
 from convostore.server.compat.agno.errors import bad_request, not_found
 from convostore.server.compat.agno.reading import Shape, Turns, find_implied, recorded_run, turns
 from convostore.server.compat.agno.runs_map import RUN_STATUSES, to_run
-from convostore.server.dispatch import read
+from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 from convostore.server.streaming import JSONStream, Streamed, read_chunks
 
 router = APIRouter(route_class=LeanRoute, tags=["Sessions"])
@@ -83,7 +82,7 @@ def _first_runs(
     query = _query(after, before, status)
     session = _session(target, session_id, user_id)
     shape = Shape(session_type or session.type, previews)
-    first, rest = turns(target.service, target.for_user(user_id), session, query, shape)
+    first, rest = turns(target.db, target.service, target.for_user(user_id), session, query, shape)
     return first, (_Listing(rest) if rest is not None else None)
 
 
@@ -101,13 +100,12 @@ async def _runs_answer(
     previews: bool,
 ) -> Response:
     """The runs list (or its previews): at once when small, else sent as it is read."""
-    store = target.service.store
-    first, rest = await read(
-        store, _first_runs, target, session_id, session_type, *filters, previews
+    first, rest = await target.db.read(
+        _first_runs, target, session_id, session_type, *filters, previews
     )
     if rest is None and not any(_holds_streams(b) for b in first):
         return JSONResponse(first)
-    more = read_chunks(store, _more_runs, rest) if rest is not None else None
+    more = read_chunks(target.db, _more_runs, rest) if rest is not None else None
     return JSONStream(Streamed(first, more))
 
 
@@ -164,7 +162,7 @@ async def get_session_run(
     table: str | None = None,
 ) -> Response:
     """A recorded run, or one its session's messages imply; a long one sent as it is read."""
-    body = await read(target.service.store, _one_run, target, session_id, run_id, user_id)
+    body = await target.db.read(_one_run, target, session_id, run_id, user_id)
     return JSONStream(body) if _holds_streams(body) else JSONResponse(body)
 
 
@@ -180,7 +178,7 @@ def _one_run(target: Target, session_id: str, run_id: str, user_id: str | None) 
         except NotFound:
             pass
         else:
-            return recorded_run(service, principal, session, run)
+            return recorded_run(target.db, service, principal, session, run)
     implied = find_implied(service, principal, session, run_id)
     if implied is None:
         raise not_found(f"Run with ID {run_id} not found in session {session_id}")

@@ -19,7 +19,7 @@ from convostore.models import (
     SessionType,
     SortOrder,
 )
-from convostore.server.compat.agno.access import Target, session_target, writes
+from convostore.server.compat.agno.access import Target, session_target
 from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
 from convostore.server.compat.agno.reading import ChatPages, chat_start
 from convostore.server.compat.agno.schemas import (
@@ -33,9 +33,8 @@ from convostore.server.compat.agno.sessions_map import (
     to_session_detail,
     to_session_item,
 )
-from convostore.server.dispatch import read, write
+from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 from convostore.server.streaming import JSONStream, Streamed, read_chunks
 
 router = APIRouter(route_class=LeanRoute, tags=["Sessions"])
@@ -73,7 +72,7 @@ def _read_detail(
 
 async def _detail_answer(target: Target, session: Session, kind: str | None) -> Response:
     """A detail with every key, nulls included (rename and PATCH answer so)."""
-    read_detail = await read(target.service.store, _detail, target, session, kind, True)
+    read_detail = await target.db.read(_detail, target, session, kind, True)
     return _answer(target, *read_detail)
 
 
@@ -83,7 +82,7 @@ def _answer(
     """The detail at once, or with its long `chat_history` sent as it is read."""
     if pages is None or after is None or "chat_history" not in body:
         return JSONResponse(body)
-    rest = read_chunks(target.service.store, pages.next, after)
+    rest = read_chunks(target.db, pages.next, after)
     body["chat_history"] = Streamed(body["chat_history"], rest)
     return JSONStream(body)
 
@@ -165,8 +164,7 @@ async def get_sessions(
         offset=(page - 1) * limit,
         include_total=True,
     )
-    store = target.service.store
-    items, total, rest = await read(store, _first_sessions, target, query, limit)
+    items, total, rest = await target.db.read(_first_sessions, target, query, limit)
     meta = {
         "page": page,
         "limit": limit,
@@ -177,18 +175,23 @@ async def get_sessions(
     if rest is None:
         return JSONResponse({"data": items, "meta": meta})
     more = functools.partial(_more_sessions, target, query)
-    return JSONStream({"data": Streamed(items, read_chunks(store, more, rest)), "meta": meta})
+    return JSONStream({"data": Streamed(items, read_chunks(target.db, more, rest)), "meta": meta})
 
 
 @router.post(
     "/sessions", status_code=201, operation_id="create_session", summary="Create New Session"
 )
-@writes
-def create_session(
+async def create_session(
     target: Agno,
     session_type: Annotated[SessionType, Query(alias="type")] = "agent",
     body: Annotated[CreateSessionRequest | None, Body()] = None,
     db_id: str | None = None,
+) -> JSONResponse:
+    return await target.db.write(_create, target, session_type, body)
+
+
+def _create(
+    target: Target, session_type: SessionType, body: CreateSessionRequest | None
 ) -> JSONResponse:
     request = (body or CreateSessionRequest()).model_dump()
     principal = target.principal
@@ -235,9 +238,7 @@ async def get_session_by_id(
     db_id: str | None = None,
     table: str | None = None,
 ) -> Response:
-    found = await read(
-        target.service.store, _read_detail, target, session_id, user_id, session_type
-    )
+    found = await target.db.read(_read_detail, target, session_id, user_id, session_type)
     return _answer(target, *found)
 
 
@@ -254,7 +255,7 @@ async def rename_session(
     table: str | None = None,
 ) -> Response:
     fields = {"session_name": session_name}
-    session = await write(_checked_update, target, session_id, user_id, fields)
+    session = await target.db.write(_checked_update, target, session_id, user_id, fields)
     return await _detail_answer(target, session, session_type)
 
 
@@ -268,7 +269,7 @@ async def update_session(
     db_id: str | None = None,
     table: str | None = None,
 ) -> Response:
-    session = await write(_checked_update, target, session_id, user_id, body.model_dump())
+    session = await target.db.write(_checked_update, target, session_id, user_id, body.model_dump())
     return await _detail_answer(target, session, session_type)
 
 
@@ -296,8 +297,7 @@ def _refuse_media(delete_media: bool) -> None:
 @router.delete(
     "/sessions/{session_id}", status_code=204, operation_id="delete_session", summary="Delete"
 )
-@writes
-def delete_session(
+async def delete_session(
     target: Agno,
     session_id: str,
     user_id: str | None = None,
@@ -306,15 +306,14 @@ def delete_session(
     delete_media: bool = False,
 ) -> Response:
     _refuse_media(delete_media)
-    target.service.delete_sessions(target.for_user(user_id), [session_id])
+    await target.db.write(target.service.delete_sessions, target.for_user(user_id), [session_id])
     return Response(status_code=204)
 
 
 @router.delete(
     "/sessions", status_code=204, operation_id="delete_sessions", summary="Delete Sessions"
 )
-@writes
-def delete_sessions(
+async def delete_sessions(
     target: Agno,
     body: DeleteSessionRequest,
     user_id: str | None = None,
@@ -325,5 +324,7 @@ def delete_sessions(
     if len(body.session_ids) != len(body.session_types):
         raise bad_request("Session IDs and session types must have the same length")
     _refuse_media(delete_media)
-    target.service.delete_sessions(target.for_user(user_id), body.session_ids)
+    await target.db.write(
+        target.service.delete_sessions, target.for_user(user_id), body.session_ids
+    )
     return Response(status_code=204)

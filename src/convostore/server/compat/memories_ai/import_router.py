@@ -16,9 +16,9 @@ from convostore.models import Principal
 from convostore.server.authn import principal_from
 from convostore.server.compat.memories_ai.router import resolve_unique_id
 from convostore.server.context import context
+from convostore.server.fastpath import LeanRoute
 from convostore.server.native.schemas import ERRORS
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 from convostore.service import require_write
 
 router = APIRouter(route_class=LeanRoute, prefix="/v1/import", tags=["import"], responses=ERRORS)
@@ -55,18 +55,18 @@ class MemoriesAiImportOut(BaseModel):
     response_model=MemoriesAiImportOut,
     summary="Import saved memories.ai sessions (idempotent)",
 )
-def import_memories_ai(
+async def import_memories_ai(
     request: Request, body: MemoriesAiImportBody, caller: Caller
 ) -> JSONResponse:
     require_write(caller)
     ctx = context(request)
     unique_id = resolve_unique_id(caller, body.unique_id, ctx.service.limits)
-    result = import_documents(
-        ctx.store,
-        caller.tenant_id,
+    result = await ctx.db.write(
+        import_documents,
+        ctx.service,
+        caller,
         unique_id,
         body.sessions,
-        limits=ctx.service.limits,
         on_conflict=body.on_conflict,
     )
     return JSONResponse({"object": "import.result", "unique_id": unique_id, **result.as_json()})

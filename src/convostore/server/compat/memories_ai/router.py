@@ -34,9 +34,8 @@ from convostore.server.compat.memories_ai.mapping import (
     to_session_list,
 )
 from convostore.server.context import AppContext, context
-from convostore.server.dispatch import read
+from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse
-from convostore.server.routing import LeanRoute
 from convostore.server.streaming import JSONStream, Streamed, read_chunks
 from convostore.service import SessionService
 from convostore.validation import check_id
@@ -169,7 +168,7 @@ async def list_sessions(request: Request) -> JSONResponse:
     ctx = context(request)
     principal = await authenticate(ctx, request.scope)
     params = await request_params(request)
-    data = await read(ctx.store, list_sessions_data, ctx, principal, params)
+    data = await ctx.db.read(list_sessions_data, ctx, principal, params)
     return success(data)
 
 
@@ -179,11 +178,11 @@ async def get_session_detail(request: Request) -> Response:
     ctx = context(request)
     principal = await authenticate(ctx, request.scope)
     params = await request_params(request)
-    session, first, after = await read(ctx.store, session_detail_start, ctx, principal, params)
+    session, first, after = await ctx.db.read(session_detail_start, ctx, principal, params)
     if after is None:
         return success(session_detail(session, first))
     fetch = functools.partial(shown_after, ctx.service, principal, session)
-    shown = Streamed(first, read_chunks(ctx.store, fetch, after))
+    shown = Streamed(first, read_chunks(ctx.db, fetch, after))
     return JSONStream(envelope(session_detail(session, shown)))
 
 

@@ -1,64 +1,50 @@
-"""How requests reach handlers cheaply: flat routes (`add_routes`), bound by plan (`LeanRoute`).
-
-FastAPI keeps an included router nested, and every request walks each nesting level on its way
-to a route; `add_routes` puts a router's routes on the app itself instead, in the same order.
-
-`LeanRoute`: FastAPI documents the route as usual; requests skip its per-request solving.
+"""`LeanRoute`: FastAPI documents the route as usual; requests skip its per-request solving.
 
 FastAPI works out each request's arguments by walking the endpoint's dependency tree and
-validating every query parameter on its own, which costs more than convostore's whole read path
-(about 150 µs of a 300 µs list request on the reference machine). The routes that use this class
-declare their parameters exactly as FastAPI expects, so the OpenAPI document is unchanged, but
-their arguments are bound by a plan worked out once per route: path parameters as given, all
-query parameters validated in one pydantic pass, dependencies that only need the request awaited
-directly. Validation failures raise FastAPI's own `RequestValidationError` with FastAPI's error
-locations, so each surface renders them as before.
+validating every query parameter on its own, which costs more than convostore's whole read path.
+The routes that use this class declare their parameters exactly as FastAPI expects, so the
+OpenAPI document is unchanged, but their arguments are bound by a plan worked out once per route:
+path parameters as given, all query parameters validated in one pydantic pass, dependencies that
+only need the request awaited directly. Validation failures raise FastAPI's own
+`RequestValidationError` with FastAPI's error locations, so each surface renders them as before.
 
 A JSON body model is parsed and validated in one pydantic pass, and optional text headers are
 read as they are; a body the plan does not take as it is (another content type, invalid JSON, a
 validation error) is handed to FastAPI's own handler, which answers it exactly as always. A route
-whose signature asks for more (cookies, nested dependencies, constrained headers) is served by
-FastAPI's handler altogether: the plan is an optimisation, never a second behaviour. So is every
-request while a test overrides dependencies.
+whose signature asks for more (cookies, nested dependencies, constrained headers), or whose
+dependant FastAPI describes in a way this module does not know, is served by FastAPI's handler
+altogether: the plan is an optimisation, never a second behaviour. So is every request while a
+test overrides dependencies, and every request of an app whose `fast_routes` is off.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
+import logging
 import typing
 from collections.abc import Awaitable, Callable, Coroutine
 from types import UnionType
-from typing import Any, TypeGuard
+from typing import TYPE_CHECKING, Any, TypeGuard
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError, create_model
-from starlette._utils import get_route_path
-from starlette.exceptions import HTTPException
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Match, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from convostore.server.dispatch import compute
+if TYPE_CHECKING:
+    from convostore.server.database import Workers
 
-__all__ = ["LeanDispatch", "LeanRoute", "add_routes"]
+__all__ = ["Handler", "LeanRoute", "planned"]
+
+log = logging.getLogger("convostore.server")
 
 # bodies at least this large are parsed and validated in a worker thread, off the event loop
 LARGE_BODY_BYTES = 64 * 1024
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
-
-def add_routes(app: FastAPI, *routers: APIRouter) -> None:
-    """Append the routers' routes to the app's own list (the routers must not nest others)."""
-    for router in routers:
-        for route in router.routes:
-            if not isinstance(route, APIRoute | Route):
-                raise TypeError(f"add_routes takes routers without nested routers, got {route!r}")
-            app.router.routes.append(route)
 
 
 class LeanRoute(APIRoute):
@@ -69,7 +55,7 @@ class LeanRoute(APIRoute):
 
     def get_route_handler(self) -> Handler:
         fallback: Handler = super().get_route_handler()
-        plan = _Plan.of(self.dependant)
+        plan = planned(self.dependant, self.path)
         if plan is None:
             self.lean_handler = None
             return fallback
@@ -86,7 +72,8 @@ class LeanRoute(APIRoute):
             return response
 
         async def handle(request: Request) -> Response:
-            if request.app.dependency_overrides:
+            app = request.app
+            if app.dependency_overrides or not getattr(app, "fast_routes", True):
                 return await fallback(request)
             return await lean(request)
 
@@ -95,115 +82,20 @@ class LeanRoute(APIRoute):
         return handle
 
 
-class LeanDispatch:
-    """Pure ASGI, in front of FastAPI's own middleware stack: serves GETs on lean routes directly.
-
-    A request whose first matching route (in the app's order) is a lean route is handed to that
-    route's handler, its exceptions answered by the app's exception handlers, as Starlette's
-    endpoint wrapper and error middleware would — only without FastAPI's per-request layers.
-    Anything else (other methods, other routes, no match, a wrong method, dependency overrides)
-    goes to `fallback`, FastAPI's full stack.
-    """
-
-    def __init__(self, app: FastAPI, fallback: ASGIApp) -> None:
-        self.app = app
-        self.fallback = fallback
-        self._buckets: dict[str, list[BaseRoute]] | None = None
-        self._handlers: tuple[dict[Any, Any], dict[Any, Any]] = ({}, {})
-        self._on_error: Callable[..., Any] | None = None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or self.app.dependency_overrides:
-            await self.fallback(scope, receive, send)
-            return
-        if self._buckets is None:
-            self._prepare()
-        found = self._match(scope)
-        if found is None:
-            await self.fallback(scope, receive, send)
-            return
-        route, handler, child_scope = found
-        scope.update(child_scope)
-        scope["route"] = route
-        scope["starlette.exception_handlers"] = self._handlers
-        request = Request(scope, receive, send)
-        try:
-            response = await handler(request)
-        except Exception as exc:
-            response = await self._answer(request, exc, send)
-        await response(scope, receive, send)
-
-    async def _answer(self, request: Request, exc: Exception, send: Send) -> Response:
-        """The app's answer to an exception raised before the response was sent: its handler
-        for the exception (by status for HTTP exceptions, else by class), or, failing that, the
-        server-error handler's answer, sent before the exception is raised again (as Starlette's
-        error middleware does, so the server logs it)."""
-        by_type, by_status = self._handlers
-        handler = by_status.get(exc.status_code) if isinstance(exc, HTTPException) else None
-        if handler is None:
-            handler = next((by_type[c] for c in type(exc).__mro__ if c in by_type), None)
-        if handler is None:
-            if self._on_error is not None:
-                response = await self._on_error(request, exc)
-                await response(request.scope, request.receive, send)
-            raise exc
-        answer = handler(request, exc)
-        response = await answer if inspect.isawaitable(answer) else answer
-        exc.__traceback__ = None  # reused exception instances would pile up tracebacks
-        assert isinstance(response, Response), f"{handler!r} answered {response!r}"
-        return response
-
-    def _prepare(self) -> None:
-        """Routes by first path segment (in order), and the handlers the router would use."""
-        routes = list(self.app.router.routes)
-        heads = {head for route in routes if (head := _literal_head(route)) is not None}
-        # a route whose first segment is a parameter (or that has no path) may match anything
-        buckets = {h: [r for r in routes if _literal_head(r) in (h, None)] for h in heads}
-        buckets[""] = [r for r in routes if _literal_head(r) is None]
-        by_type: dict[Any, Any] = {}
-        by_status: dict[Any, Any] = {}
-        for key, handler in self.app.exception_handlers.items():
-            if key in (500, Exception):
-                self._on_error = handler
-            else:
-                (by_status if isinstance(key, int) else by_type)[key] = handler
-        self._handlers = (by_type, by_status)
-        self._buckets = buckets
-
-    def _match(self, scope: Scope) -> tuple[BaseRoute, Handler, Scope] | None:
-        assert self._buckets is not None
-        path = get_route_path(scope)
-        candidates = self._buckets.get(_first_segment(path) or "", self._buckets[""])
-        method = scope["method"]
-        for route in candidates:
-            if isinstance(route, Route):  # its own `matches`, without the wrappers around it
-                found = route.path_regex.match(path)
-                if found is None or (route.methods is not None and method not in route.methods):
-                    continue  # a partial match (another method) loses to a full one
-                lean_handler = getattr(route, "lean_handler", None)
-                if lean_handler is None:
-                    return None
-                convertors = route.param_convertors
-                params = {k: convertors[k].convert(v) for k, v in found.groupdict().items()}
-                path_params = {**scope.get("path_params", {}), **params}
-                return route, lean_handler, {"endpoint": route.endpoint, "path_params": path_params}
-            match, _ = route.matches(scope)
-            if match is Match.FULL:
-                return None
+def planned(dependant: Dependant, path: str = "") -> _Plan | None:
+    """The plan for a route's dependant; None when FastAPI must bind its requests: the
+    signature needs its general machinery, or FastAPI no longer describes dependants as this
+    module expects (a newer release: then FastAPI serves the route, and the log says so)."""
+    try:
+        return _Plan.of(dependant)
+    except (AttributeError, TypeError, ValueError) as exc:
+        log.warning("fast routes: %s is served by FastAPI's own handler (%r)", path, exc)
         return None
 
 
-def _first_segment(path: str) -> str | None:
-    """`sessions` of `/sessions/{id}`; None for the root."""
-    head = path.split("/", 2)[1] if path.startswith("/") and len(path) > 1 else None
-    return head or None
-
-
-def _literal_head(route: BaseRoute) -> str | None:
-    """A route's first path segment when it is literal text; None when it could be anything."""
-    path = getattr(route, "path", None)
-    head = _first_segment(path) if isinstance(path, str) else None
-    return None if head is None or "{" in head else head
+def plan_binds_body(plan: _Plan | None) -> bool:
+    """Whether a plan parses the route's JSON body itself."""
+    return plan is not None and plan.body is not None
 
 
 class _Plan:
@@ -330,7 +222,8 @@ class _Plan:
             return None
         raw = await request.body()
         if len(raw) >= LARGE_BODY_BYTES:
-            return await compute(_large_body, model, raw)
+            workers: Workers = request.app.state.ctx.workers
+            return await workers.compute(_large_body, model, raw)
         try:
             return model.model_validate_json(raw)
         except ValidationError:
