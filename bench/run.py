@@ -165,7 +165,8 @@ class Run:
         ]
         if not todo:
             return
-        server = start_server(ds.url, log_dir=self.work, env=self.server_env())
+        # the server as users run it: `convostore serve` (which owns the process, gc.freeze too)
+        server = start_server(ds.url, log_dir=self.work, env=self.server_env(), cli=True)
         try:
             with httpx.Client(base_url=server.base_url, timeout=120) as client:
                 for case, conns in todo:
