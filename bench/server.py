@@ -68,7 +68,11 @@ def start_server(
     port = port or free_port()
     log_path = log_dir / f"server-{port}.log"
     full_env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("CONVOSTORE_")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("CONVOSTORE_") or k == "CONVOSTORE_FAST_ROUTES"
+        },
         "CONVOSTORE_DATABASE_URL": database_url,
         **(env or {}),
     }

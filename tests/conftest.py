@@ -45,10 +45,16 @@ BACKENDS = ["sqlite", "postgresql"]
 
 @pytest.fixture(autouse=True)
 def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never see the machine's CONVOSTORE_* settings, and run in a temp directory."""
+    """Tests never see the machine's CONVOSTORE_* settings, and run in a temp directory.
+
+    `CONVOSTORE_TEST_FAST_ROUTES=0` runs every app (in-process, and the server processes tests
+    start, which inherit the environment) with the fast path off: FastAPI serves every request.
+    """
     for name in list(os.environ):
         if name.startswith("CONVOSTORE_") and not name.startswith("CONVOSTORE_TEST_"):
             monkeypatch.delenv(name)
+    if os.environ.get("CONVOSTORE_TEST_FAST_ROUTES") == "0":
+        monkeypatch.setenv("CONVOSTORE_FAST_ROUTES", "0")
     monkeypatch.chdir(tmp_path)
 
 

@@ -34,7 +34,11 @@ def free_port() -> int:
 
 
 def child_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVOSTORE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CONVOSTORE_") or k == "CONVOSTORE_FAST_ROUTES"
+    }
     env["CONVOSTORE_CONNECT_RETRIES"] = "0"
     return env
 

@@ -49,7 +49,11 @@ def _start_server(tmp: Path) -> Server:
     sock.bind(("127.0.0.1", 0))
     sock.listen(64)
     port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVOSTORE_")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CONVOSTORE_") or k == "CONVOSTORE_FAST_ROUTES"
+    }
     env["CONVOSTORE_DATABASE_URL"] = f"sqlite:///{tmp / 'db.sqlite'}"
     log = tmp / "server.log"
     command = [
