@@ -14,6 +14,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from convostore import __version__
+from convostore.compat.agno.components_map import (
+    to_agent_response,
+    to_summary,
+    to_team_response,
+    to_workflow_response,
+)
+from convostore.compat.agno.wire import iso_z
 from convostore.components import Component, list_components
 from convostore.models import JSONObject, Principal, SessionType
 from convostore.server.compat.agno.access import (
@@ -24,14 +31,7 @@ from convostore.server.compat.agno.access import (
     reads,
     service_for,
 )
-from convostore.server.compat.agno.components_map import (
-    to_agent_response,
-    to_summary,
-    to_team_response,
-    to_workflow_response,
-)
 from convostore.server.compat.agno.errors import not_found
-from convostore.server.compat.agno.wire import iso_z
 from convostore.server.context import context
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from convostore.compat.agno.wire import without_nulls
 from convostore.components import Component
 from convostore.models import JSONObject
-from convostore.server.compat.agno.wire import without_nulls
 
 
 def _data(component: Component) -> JSONObject:
