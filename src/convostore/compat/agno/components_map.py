@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from convostore.compat.agno.wire import without_nulls
-from convostore.components import Component
-from convostore.models import JSONObject
+from convostore.models import Component, JSONObject
 
 
 def _data(component: Component) -> JSONObject:

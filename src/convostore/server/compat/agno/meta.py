@@ -21,8 +21,8 @@ from convostore.compat.agno.components_map import (
     to_workflow_response,
 )
 from convostore.compat.agno.wire import iso_z
-from convostore.components import Component, list_components
-from convostore.models import JSONObject, Principal, SessionType
+from convostore.components import list_components
+from convostore.models import Component, JSONObject, Principal, SessionType
 from convostore.server.compat.agno.access import (
     MEMORY_TABLES,
     SESSION_TABLES,
