@@ -11,13 +11,13 @@ import importlib
 
 import click
 
-from convostore import __version__
 from convostore.cli.db import db_group
 from convostore.cli.demo import demo_command
 from convostore.cli.export import export_group
 from convostore.cli.importing import import_group
 from convostore.cli.keys import keys_group
 from convostore.cli.sessions import sessions_group
+from convostore.version import __version__
 
 # name -> "module:attribute" of a command imported on first use
 LAZY_COMMANDS = {"serve": "convostore.cli.serve:serve_command"}

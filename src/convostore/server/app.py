@@ -14,7 +14,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from convostore import __version__
 from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.ratelimit import RateLimiter
@@ -34,6 +33,7 @@ from convostore.server.web import router as web_router
 from convostore.service import SessionService
 from convostore.storage import open_configured
 from convostore.storage.base import Store
+from convostore.version import __version__
 
 DESCRIPTION = """\
 convostore keeps AI conversations — messages, reasoning steps, cited evidence with timestamps,

@@ -13,7 +13,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from convostore import __version__
 from convostore.compat.agno.components_map import (
     to_agent_response,
     to_summary,
@@ -36,6 +35,7 @@ from convostore.server.context import context
 from convostore.server.responses import JSONResponse
 from convostore.server.routing import LeanRoute
 from convostore.service import require_write
+from convostore.version import __version__
 
 router = APIRouter(route_class=LeanRoute, tags=["Core"])
 Caller = Annotated[Principal, Depends(authenticate)]
