@@ -25,7 +25,7 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.server
 	$(BIN)/convostore serve --host $(HOST) --port $(PORT) --demo
 
-## test: ruff, mypy and the whole pytest suite (PostgreSQL cases run when a server is reachable)
+## test: ruff, import-linter, mypy and the whole pytest suite (PostgreSQL cases run when a server is reachable)
 test: $(VENV)/.dev lint typecheck
 	$(BIN)/python -m pytest
 
@@ -36,6 +36,7 @@ smoke:
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/ruff format --check src tests bench scripts
+	$(BIN)/lint-imports
 
 typecheck: $(VENV)/.dev
 	$(BIN)/mypy
@@ -43,4 +44,4 @@ typecheck: $(VENV)/.dev
 	$(BIN)/mypy scripts
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -25,8 +25,7 @@ from convostore.client import (
     UnexpectedResponseError,
     UnprocessableEntityError,
 )
-
-__version__ = "0.1.0"
+from convostore.version import __version__
 
 __all__ = [
     "AsyncClient",

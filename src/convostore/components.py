@@ -9,32 +9,13 @@ writes must not rename or re-model the components the rest of its tenant sees. A
 whether its component id and data were written by a tenant-wide key (`component_trusted`); views
 of the whole tenant describe a component only from such sessions, and list one that none
 describes by its id alone. A user-scoped caller sees its own sessions' components, described by
-its own sessions.
+its own sessions. The value is `models.Component`, the trust rule `rules.describes_components`.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from convostore.models import JSONObject, Principal, SessionType, Value
-
-if TYPE_CHECKING:
-    from convostore.service import SessionService
-
-
-class Component(Value):
-    """One component as the most recently updated session that may describe it describes it."""
-
-    id: str
-    type: SessionType
-    data: JSONObject | None = None
-    session_count: int = 0
-
-
-def describes_components(principal: Principal) -> bool:
-    """Whether the component id and data this caller writes may describe components to its whole
-    tenant: only a tenant-wide key's (one not confined to an end user)."""
-    return principal.user_id is None
+from convostore.models import Component, Principal, SessionType
+from convostore.service import SessionService
 
 
 def list_components(

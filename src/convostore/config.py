@@ -14,9 +14,11 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from convostore.models import MAX_BATCH_CEILING
-from convostore.storage.row_memo import DEFAULT_BUDGET_MB
 
 DEFAULT_DATABASE_URL = "sqlite:///./convostore.db"
+# The memory a store gets for listing rows already mapped to values (storage.row_memo), per
+# database, unless told otherwise (`listing_cache_mb`).
+DEFAULT_LISTING_CACHE_MB = 32
 # The browser origins AgentOS allows by default (agno's `AgnoAPISettings`): where Agno's Agent UI
 # runs locally, and agno.com's control plane. Allowed by default so those UIs work unconfigured.
 AGENTOS_ORIGINS = (
@@ -79,7 +81,7 @@ class Settings(BaseSettings):
     # off: FastAPI serves every request itself, with the same answers
     fast_routes: bool = True
     # memory for listing rows already mapped to values, per database (storage.row_memo); 0: off
-    listing_cache_mb: int = Field(default=DEFAULT_BUDGET_MB, ge=0, le=65_536)
+    listing_cache_mb: int = Field(default=DEFAULT_LISTING_CACHE_MB, ge=0, le=65_536)
     statement_timeout_ms: int = 30_000
     connect_retries: int = 10
     connect_retry_interval_s: float = 1.0

@@ -389,6 +389,16 @@ class Principal(Value):
         return self.role in ("admin", "write")
 
 
+class Component(Value):
+    """An agent, team or workflow that stored sessions name, as the most recently updated
+    session that may describe it describes it (see `components`)."""
+
+    id: str
+    type: SessionType
+    data: JSONObject | None = None
+    session_count: int = 0
+
+
 class UserErasure(Value):
     """What `delete_user` removed."""
 

@@ -1,4 +1,5 @@
-"""Pure rules shared by the service and storage: titles, metric roll-ups, request hashing.
+"""Pure rules shared by the service and storage: titles, metric roll-ups, request hashing, and
+who may describe a component.
 
 Storage applies these inside the transaction that changes a session, so derived fields can never
 drift from the messages they are derived from.
@@ -13,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from convostore.models import MAX_INT64, MIN_INT64, Metrics, NewMessage
+from convostore.models import MAX_INT64, MIN_INT64, Metrics, NewMessage, Principal
 
 # Keys summed into a session's roll-up: token counters and cost. Per-run timings such as
 # `duration` or `time_to_first_token` are kept on the run and message but are not additive.
@@ -94,3 +95,9 @@ def request_hash(payload: object) -> str:
     """A stable digest of a request, so a reused Idempotency-Key with other content is caught."""
     raw = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.sha256(raw).hexdigest()
+
+
+def describes_components(principal: Principal) -> bool:
+    """Whether the component id and data this caller writes may describe components to its whole
+    tenant: only a tenant-wide key's (one not confined to an end user, whom a browser may hold)."""
+    return principal.user_id is None

@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable
 from typing import Any, Literal, ParamSpec, TypeVar, cast
 
-from convostore.components import describes_components
 from convostore.config import Limits
 from convostore.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from convostore.ids import new_id, utcnow
@@ -41,7 +40,7 @@ from convostore.models import (
     UserErasure,
     UserMemoryStats,
 )
-from convostore.rules import request_hash
+from convostore.rules import describes_components, request_hash
 from convostore.storage.base import (
     Appended,
     AppendRequest,

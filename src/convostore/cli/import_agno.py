@@ -13,13 +13,12 @@ import click
 import sqlalchemy as sa
 
 from convostore.cli.common import cli_store, database_option, echo_json, handles_errors, json_option
-from convostore.cli.importing import import_group
 from convostore.config import Limits
 from convostore.importers.agno import count_sessions, import_agno, open_source
 from convostore.validation import check_id
 
 
-@import_group.command("agno")
+@click.command("agno")
 @click.argument("db_url")
 @click.option("--tenant", default="default", show_default=True, help="The tenant to import into.")
 @click.option("--batch-size", default=100, show_default=True, help="Sessions per transaction.")

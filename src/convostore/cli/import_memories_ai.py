@@ -20,7 +20,6 @@ from convostore.cli.common import (
     handles_errors,
     json_option,
 )
-from convostore.cli.importing import import_group
 from convostore.config import Limits
 from convostore.importers.memories_ai import import_documents
 from convostore.models import Principal
@@ -47,7 +46,7 @@ def read_file(path: Path) -> Any:
         return values
 
 
-@import_group.command("memories-ai")
+@click.command("memories-ai")
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )

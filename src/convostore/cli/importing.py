@@ -1,11 +1,15 @@
 """`convostore import ...`: bring conversation history over from other systems.
 
-Each source adds its own command to this group (see `import_memories_ai`, `import_agno`).
+Each source is a command in its own module (`import_memories_ai`, `import_agno`); this group
+only gathers them, so the modules import nothing of each other.
 """
 
 from __future__ import annotations
 
 import click
+
+from convostore.cli.import_agno import agno
+from convostore.cli.import_memories_ai import memories_ai
 
 
 @click.group("import")
@@ -13,5 +17,5 @@ def import_group() -> None:
     """Import conversation history from another system (idempotent: safe to run again)."""
 
 
-from convostore.cli import import_agno as _agno  # noqa: E402, F401  (registers the command)
-from convostore.cli import import_memories_ai as _memories_ai  # noqa: E402, F401  (registers the command)
+import_group.add_command(memories_ai)
+import_group.add_command(agno)

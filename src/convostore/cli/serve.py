@@ -18,7 +18,6 @@ import pydantic
 import sqlalchemy as sa
 import uvicorn
 
-from convostore import __version__
 from convostore.auth import DEFAULT_TENANT
 from convostore.cli.common import fail, handles_errors
 from convostore.cli.demo import describe, has_sessions
@@ -28,6 +27,7 @@ from convostore.server import create_app
 from convostore.server.context import binds_only_loopback
 from convostore.server.read_timeouts import read_timeout_protocol
 from convostore.storage import SqlStore, open_configured
+from convostore.version import __version__
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")

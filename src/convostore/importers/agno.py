@@ -18,14 +18,14 @@ from typing import Any
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from convostore.compat.agno.memories_map import memory_from_agno_row
+from convostore.compat.agno.runs_map import from_agno_run, stringify_input
+from convostore.compat.agno.sessions_map import DERIVED_NAME, session_from_agno_row
+from convostore.compat.agno.wire import from_epoch, split_metrics
 from convostore.errors import Conflict, Unprocessable
 from convostore.ids import new_id
 from convostore.models import JSONObject, Memory, Message, NewRun, Run, Session
 from convostore.rules import sum_metrics
-from convostore.server.compat.agno.memories_map import memory_from_agno_row
-from convostore.server.compat.agno.runs_map import from_agno_run, stringify_input
-from convostore.server.compat.agno.sessions_map import DERIVED_NAME, session_from_agno_row
-from convostore.server.compat.agno.wire import from_epoch, split_metrics
 from convostore.storage.base import SessionBundle, Store
 from convostore.validation import check_evidence, check_metrics, check_numbers
 

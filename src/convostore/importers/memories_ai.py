@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from convostore.compat.memories_ai.mapping import FOREIGN, from_session_detail
 from convostore.config import Limits
 from convostore.errors import InvalidRequest
 from convostore.ids import EPOCH_MS, from_micros
 from convostore.models import JSONObject, Message, NewMessage, Principal, Session
 from convostore.rules import derive_title
-from convostore.server.compat.memories_ai.mapping import FOREIGN, from_session_detail
 from convostore.service import SessionService
 from convostore.storage.base import SessionBundle
 from convostore.validation import check_id, check_json, check_messages

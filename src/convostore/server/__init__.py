@@ -1,7 +1,7 @@
 """The HTTP server: `create_app(settings)` builds the ASGI app.
 
-The app module is imported on first use, not with this package, so pure modules that live under
-`server/` (the compatibility layers' mapping functions, used by the importers too) can be imported
+The app module is imported on first use, not with this package, so the pure modules that live
+under `server/` (`json_wire`, `native.schemas`, which the CLI's export uses too) can be imported
 without pulling in every router.
 """
 

@@ -13,7 +13,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from convostore import __version__
 from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.ratelimit import RateLimiter
@@ -21,8 +20,8 @@ from convostore.server import native
 from convostore.server.authn import AuthenticateFirst
 from convostore.server.body_limit import BodyLimitMiddleware
 from convostore.server.compat import agno
-from convostore.server.compat.memories_ai import envelope as memories_ai_envelope
 from convostore.server.compat.memories_ai import import_router as memories_ai_import
+from convostore.server.compat.memories_ai import replies as memories_ai_replies
 from convostore.server.compat.memories_ai import router as memories_ai_router
 from convostore.server.context import AppContext, binds_only_loopback
 from convostore.server.database import Database, Workers
@@ -34,6 +33,7 @@ from convostore.server.web import router as web_router
 from convostore.service import SessionService
 from convostore.storage import open_configured
 from convostore.storage.base import Store
+from convostore.version import __version__
 
 DESCRIPTION = """\
 convostore keeps AI conversations — messages, reasoning steps, cited evidence with timestamps,
@@ -134,6 +134,6 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     for prefix in agno.PREFIXES:
         app.state.error_renderers.register(prefix, agno.agno_error)
     add_routes(app, memories_ai_router.router, memories_ai_import.router)
-    app.state.error_renderers.register("/serve/api", memories_ai_envelope.render_error)
+    app.state.error_renderers.register("/serve/api", memories_ai_replies.render_error)
     add_routes(app, web_router)
     return app

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from convostore.config import DEFAULT_LISTING_CACHE_MB, Settings
 from convostore.storage.base import (
     Appended,
     AppendRequest,
@@ -12,11 +11,7 @@ from convostore.storage.base import (
     Store,
 )
 from convostore.storage.engine import make_engine, wait_for_database
-from convostore.storage.row_memo import DEFAULT_BUDGET_MB
 from convostore.storage.sql import SqlStore
-
-if TYPE_CHECKING:
-    from convostore.config import Settings
 
 __all__ = [
     "AppendRequest",
@@ -41,7 +36,7 @@ def open_store(
     migrate: bool = True,
     connect_retries: int = 0,
     connect_retry_interval_s: float = 1.0,
-    listing_cache_mb: int = DEFAULT_BUDGET_MB,
+    listing_cache_mb: int = DEFAULT_LISTING_CACHE_MB,
     loop_reads: bool = True,
 ) -> SqlStore:
     """Open a store on `url`: wait for the database, then migrate it to the newest schema."""

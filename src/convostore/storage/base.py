@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-from convostore.components import Component
 from convostore.models import (
     ApiKey,
+    Component,
     EvidenceHit,
     EvidenceQuery,
     Memory,

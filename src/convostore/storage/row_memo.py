@@ -29,8 +29,6 @@ V = TypeVar("V")
 # the benchmark's data set is charged ~1.9 KB and measured at ~1.5 KB (tracemalloc, row included).
 ENTRY_BYTES = 1_024
 TEXT_FACTOR = 4
-# The budget a store gets unless told otherwise (`listing_cache_mb`), per database.
-DEFAULT_BUDGET_MB = 32
 # A row charged more than this share of the budget is mapped but not remembered.
 LARGEST_SHARE = 64
 

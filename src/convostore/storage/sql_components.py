@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from convostore.components import Component
-from convostore.models import SessionType
+from convostore.models import Component, SessionType
 from convostore.storage.sql_base import SqlBase
 from convostore.storage.tables import sessions
 

@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from convostore.compat.agno.messages_map import _HEAD, _TAIL, to_agno_message
+from convostore.compat.agno.wire import epoch
 from convostore.models import Message, Thinking
-from convostore.server.compat.agno.messages_map import _HEAD, _TAIL, to_agno_message
-from convostore.server.compat.agno.wire import epoch
 
 FLAGS = ("from_history", "stop_after_tool_call")
 

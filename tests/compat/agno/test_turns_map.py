@@ -8,10 +8,10 @@ from typing import Any
 from agno.models.response import ToolExecution
 from agno.os.schema import RunSchema
 
+from convostore.compat.agno.runs_map import to_agent_run
+from convostore.compat.agno.tools_map import tools_from_messages
+from convostore.compat.agno.turns_map import implied_runs, merged
 from convostore.models import Message, Role, Run, Session, Thinking
-from convostore.server.compat.agno.runs_map import to_agent_run
-from convostore.server.compat.agno.tools_map import tools_from_messages
-from convostore.server.compat.agno.turns_map import implied_runs, merged
 
 T0 = datetime(2025, 9, 5, 16, 2, 9, tzinfo=UTC)
 SESSION = Session(

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convostore.server.compat.agno.wire import iso_z
+from convostore.compat.agno.wire import iso_z
 
 OFFSETS = st.one_of(
     st.none(),

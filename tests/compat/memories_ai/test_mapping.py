@@ -10,6 +10,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from convostore.compat.memories_ai.envelope import envelope, error_code
+from convostore.compat.memories_ai.mapping import (
+    from_ref,
+    from_video,
+    render_duration,
+    to_message,
+    to_ref,
+    to_session_detail,
+    to_session_list,
+    to_video,
+)
 from convostore.config import Limits
 from convostore.errors import (
     Conflict,
@@ -23,17 +34,7 @@ from convostore.errors import (
 )
 from convostore.importers.memories_ai import bundle_of
 from convostore.models import EvidenceItem, EvidenceRef, EvidenceSource, Message, Session, Thinking
-from convostore.server.compat.memories_ai.envelope import envelope, error_code, render_error
-from convostore.server.compat.memories_ai.mapping import (
-    from_ref,
-    from_video,
-    render_duration,
-    to_message,
-    to_ref,
-    to_session_detail,
-    to_session_list,
-    to_video,
-)
+from convostore.server.compat.memories_ai.replies import render_error
 from convostore.server.errors import InternalError, MethodNotAllowed, RequestInvalid
 from tests.compat.memories_ai.conftest import golden
 

@@ -26,11 +26,11 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from convostore import __version__
 from convostore.auth import key_from_header
 from convostore.errors import Unauthenticated
 from convostore.server.fastpath import LeanRoute
 from convostore.storage.base import Store
+from convostore.version import __version__
 
 __all__ = ["LATENCY_BUCKETS", "Metrics", "MetricsMiddleware", "router", "watch_database_errors"]
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from convostore import __version__
 from convostore.errors import PermissionDenied
 from convostore.models import Principal
 from convostore.server.authn import principal_from
@@ -22,6 +21,7 @@ from convostore.server.native.schemas import (
 )
 from convostore.server.responses import JSONResponse
 from convostore.service import require_admin
+from convostore.version import __version__
 
 router = APIRouter(route_class=LeanRoute, prefix="/v1", responses=ERRORS)
 Caller = Annotated[Principal, Depends(principal_from)]

@@ -2,8 +2,8 @@
 `/agents`, `/teams` and `/workflows`, so Agno's own clients work against convostore by changing
 the base URL.
 
-Each module is a thin router over `SessionService`; the `*_map` modules are the pure mapping
-between convostore's values and Agno's JSON. Errors are `{"detail": ...}` (see `errors`).
+Each module is a thin router over `SessionService`; the pure mapping between convostore's values
+and Agno's JSON lives in `convostore.compat.agno`. Errors are `{"detail": ...}` (see `errors`).
 """
 
 from convostore.server.compat.agno import memories, meta, runs, sessions

@@ -8,16 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
-from convostore.errors import NotFound
-from convostore.models import Memory, MemoryQuery, NewMemory, SortOrder
-from convostore.server.compat.agno.access import Target, memory_target
-from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
-from convostore.server.compat.agno.memories_map import (
+from convostore.compat.agno.memories_map import (
     parse_topics,
     to_agno_memory,
     to_agno_user_stats,
 )
-from convostore.server.compat.agno.schemas import DeleteMemoriesRequest, UserMemoryCreateSchema
+from convostore.compat.agno.schemas import DeleteMemoriesRequest, UserMemoryCreateSchema
+from convostore.errors import NotFound
+from convostore.models import Memory, MemoryQuery, NewMemory, SortOrder
+from convostore.server.compat.agno.access import Target, memory_target
+from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
 from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse
 

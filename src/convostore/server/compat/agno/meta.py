@@ -13,27 +13,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from convostore import __version__
-from convostore.components import Component, list_components
-from convostore.models import JSONObject, Principal, SessionType
+from convostore.compat.agno.components_map import (
+    to_agent_response,
+    to_summary,
+    to_team_response,
+    to_workflow_response,
+)
+from convostore.compat.agno.wire import iso_z
+from convostore.components import list_components
+from convostore.models import Component, JSONObject, Principal, SessionType
 from convostore.server.compat.agno.access import (
     MEMORY_TABLES,
     SESSION_TABLES,
     authenticate,
     database_ids,
 )
-from convostore.server.compat.agno.components_map import (
-    to_agent_response,
-    to_summary,
-    to_team_response,
-    to_workflow_response,
-)
 from convostore.server.compat.agno.errors import not_found
-from convostore.server.compat.agno.wire import iso_z
 from convostore.server.context import context
 from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse
 from convostore.service import require_write
+from convostore.version import __version__
 
 router = APIRouter(route_class=LeanRoute, tags=["Core"])
 Caller = Annotated[Principal, Depends(authenticate)]

@@ -17,9 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from convostore.models import JSONObject, Message, Principal, Run, RunQuery, Session
-from convostore.server.compat.agno.messages_map import chat_history, to_agno_message
-from convostore.server.compat.agno.runs_map import (
+from convostore.compat.agno.messages_map import chat_history, to_agno_message
+from convostore.compat.agno.runs_map import (
     TOOL_RESULTS_HELD,
     input_from_messages,
     messages_by_run,
@@ -27,8 +26,8 @@ from convostore.server.compat.agno.runs_map import (
     to_run_preview,
     to_session_run,
 )
-from convostore.server.compat.agno.tools_map import ToolPairing
-from convostore.server.compat.agno.turns_map import (
+from convostore.compat.agno.tools_map import ToolPairing
+from convostore.compat.agno.turns_map import (
     ImpliedRun,
     implied_runs,
     matches,
@@ -36,7 +35,8 @@ from convostore.server.compat.agno.turns_map import (
     message_size,
     run_size,
 )
-from convostore.server.compat.agno.wire import without_nulls
+from convostore.compat.agno.wire import without_nulls
+from convostore.models import JSONObject, Message, Principal, Run, RunQuery, Session
 from convostore.server.database import Database
 from convostore.server.streaming import Streamed, read_chunks
 from convostore.service import SessionService

@@ -12,12 +12,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from starlette.responses import Response
 
+from convostore.compat.agno.runs_map import RUN_STATUSES, to_run
 from convostore.errors import NotFound
 from convostore.models import JSONObject, RunQuery, Session, SessionType
 from convostore.server.compat.agno.access import Target, session_target
 from convostore.server.compat.agno.errors import bad_request, not_found
 from convostore.server.compat.agno.reading import Shape, Turns, find_implied, recorded_run, turns
-from convostore.server.compat.agno.runs_map import RUN_STATUSES, to_run
 from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse
 from convostore.server.streaming import JSONStream, Streamed, read_chunks

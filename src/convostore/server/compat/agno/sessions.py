@@ -10,6 +10,17 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, Query
 from starlette.responses import Response
 
+from convostore.compat.agno.schemas import (
+    CreateSessionRequest,
+    DeleteSessionRequest,
+    UpdateSessionRequest,
+)
+from convostore.compat.agno.sessions_map import (
+    new_session_from_create,
+    patch_from_update,
+    to_session_detail,
+    to_session_item,
+)
 from convostore.errors import Conflict, NotFound
 from convostore.models import (
     JSONObject,
@@ -22,17 +33,6 @@ from convostore.models import (
 from convostore.server.compat.agno.access import Target, session_target
 from convostore.server.compat.agno.errors import AgnoError, bad_request, not_found
 from convostore.server.compat.agno.reading import ChatPages, chat_start
-from convostore.server.compat.agno.schemas import (
-    CreateSessionRequest,
-    DeleteSessionRequest,
-    UpdateSessionRequest,
-)
-from convostore.server.compat.agno.sessions_map import (
-    new_session_from_create,
-    patch_from_update,
-    to_session_detail,
-    to_session_item,
-)
 from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse
 from convostore.server.streaming import JSONStream, Streamed, read_chunks

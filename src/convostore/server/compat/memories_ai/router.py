@@ -22,17 +22,18 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from convostore.config import Limits
-from convostore.errors import InvalidRequest, NotFound, PayloadTooLarge, PermissionDenied
-from convostore.models import Principal, Session, SessionQuery
-from convostore.server.authn import authenticate
-from convostore.server.compat.memories_ai.envelope import MissingParameter, envelope, success
-from convostore.server.compat.memories_ai.mapping import (
+from convostore.compat.memories_ai.envelope import MissingParameter, envelope
+from convostore.compat.memories_ai.mapping import (
     PAGE_SIZE,
     session_detail,
     shown_messages,
     to_session_list,
 )
+from convostore.config import Limits
+from convostore.errors import InvalidRequest, NotFound, PayloadTooLarge, PermissionDenied
+from convostore.models import Principal, Session, SessionQuery
+from convostore.server.authn import authenticate
+from convostore.server.compat.memories_ai.replies import success
 from convostore.server.context import AppContext, context
 from convostore.server.fastpath import LeanRoute
 from convostore.server.responses import JSONResponse

@@ -13,9 +13,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from convostore.compat.agno.wire import from_epoch, iso_z, split_metrics, without_nulls
 from convostore.errors import InvalidRequest
 from convostore.models import JSONObject, NewSession, Session, SessionPatch, SessionType, Summary
-from convostore.server.compat.agno.wire import from_epoch, iso_z, split_metrics, without_nulls
 
 COMPONENT_KEYS: dict[str, str] = {"agent": "agent_id", "team": "team_id", "workflow": "workflow_id"}
 DATA_KEYS: dict[str, str] = {

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from starlette.responses import Response
-
 from convostore.errors import (
     Conflict,
     ConvostoreError,
@@ -31,7 +29,6 @@ from convostore.errors import (
     RateLimited,
     Unauthenticated,
 )
-from convostore.server.responses import JSONResponse
 
 SUCCESS = "0000"
 MISSING_OR_NOT_FOUND = "0001"
@@ -54,10 +51,6 @@ def envelope(data: Any, *, code: str = SUCCESS, msg: str = "success") -> dict[st
     return {"code": code, "msg": msg, "data": data, "success": ok, "failed": not ok}
 
 
-def success(data: Any) -> JSONResponse:
-    return JSONResponse(envelope(data))
-
-
 def error_code(error: ConvostoreError) -> tuple[str, str]:
     """The memories.ai code and message for a domain error."""
     if isinstance(error, MissingParameter | NotFound):
@@ -73,12 +66,3 @@ def error_code(error: ConvostoreError) -> tuple[str, str]:
     if 400 <= error.status < 500:
         return INVALID, error.message
     return MISSING_OR_NOT_FOUND, UNAVAILABLE_MSG
-
-
-def render_error(error: ConvostoreError) -> Response:
-    """The error renderer registered for `/serve/api`: always HTTP 200 with the envelope."""
-    code, msg = error_code(error)
-    headers = {}
-    if isinstance(error, RateLimited):
-        headers["Retry-After"] = str(max(1, round(error.retry_after)))
-    return JSONResponse(envelope(None, code=code, msg=msg), headers=headers)

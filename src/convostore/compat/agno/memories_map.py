@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from convostore.compat.agno.wire import from_epoch, iso_z
 from convostore.models import JSONObject, Memory, NewMemory, UserMemoryStats
-from convostore.server.compat.agno.wire import from_epoch, iso_z
 
 
 def to_agno_memory(memory: Memory) -> JSONObject:

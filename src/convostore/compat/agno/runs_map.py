@@ -12,10 +12,10 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from convostore.compat.agno.messages_map import from_agno_message, to_agno_message
+from convostore.compat.agno.tools_map import tools_from_messages
+from convostore.compat.agno.wire import from_epoch, iso_z, split_metrics, without_nulls
 from convostore.models import JSONObject, Message, NewRun, Run, Session
-from convostore.server.compat.agno.messages_map import from_agno_message, to_agno_message
-from convostore.server.compat.agno.tools_map import tools_from_messages
-from convostore.server.compat.agno.wire import from_epoch, iso_z, split_metrics, without_nulls
 
 RUN_STATUSES = ("CANCELLED", "COMPLETED", "ERROR", "PAUSED", "PENDING", "REGENERATED", "RUNNING")
 PREVIEW_CHARS = 280

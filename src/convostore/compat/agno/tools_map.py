@@ -16,8 +16,8 @@ from typing import Any
 
 import orjson
 
+from convostore.compat.agno.wire import epoch
 from convostore.models import JSONObject, Message
-from convostore.server.compat.agno.wire import epoch
 
 # `ToolExecution.to_dict`'s keys, in its order; those not derived from messages stay null.
 _KEYS = (

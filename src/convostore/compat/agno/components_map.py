@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from convostore.components import Component
-from convostore.models import JSONObject
-from convostore.server.compat.agno.wire import without_nulls
+from convostore.compat.agno.wire import without_nulls
+from convostore.models import Component, JSONObject
 
 
 def _data(component: Component) -> JSONObject:

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
 from operator import itemgetter
 
+from convostore.compat.agno.wire import epoch, from_epoch, split_metrics
 from convostore.models import JSONObject, Message, NewMessage, Role, Thinking
-from convostore.server.compat.agno.wire import epoch, from_epoch, split_metrics
 
 _ROLES: dict[str, Role] = {
     "system": "system",
