@@ -182,7 +182,7 @@ def test_importing_the_sdk_loads_no_server_dependency() -> None:
         "'pydantic_settings', 'uvicorn', 'psycopg'}; "
         "inner = {m for m in sys.modules if m.startswith('convostore.')}; "
         "print(sorted(loaded & server), sorted(m for m in inner if not m.startswith("
-        "('convostore.client', 'convostore.models'))))"
+        "('convostore.client', 'convostore.models', 'convostore.version'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[] []"
