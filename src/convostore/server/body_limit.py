@@ -145,7 +145,7 @@ class PacedBody:
     async def receive(self) -> Message:
         if self.complete or self._timeout is None:
             return await self._receive()
-        # what asyncio.timeout does, at a tenth of its cost under uvloop (about 1 us, not 9)
+        # what asyncio.timeout does, for far less CPU per chunk under uvloop
         task = asyncio.current_task()
         assert task is not None
         cancelling = task.cancelling()

@@ -3,8 +3,8 @@
 Bodies are built as plain dicts by the surfaces' mapping functions, except that nested domain
 values (a message's reasoning steps and evidence references, say) may be left in as they are:
 they are written as their fields, which is what `model_dump()` gives for them (`Value` models
-keep their fields, and only those, in `__dict__`), without building those dicts first. That
-halved the cost of writing a page of messages.
+keep their fields, and only those, in `__dict__`), without building those dicts first:
+building them was a large part of the cost of writing a page of messages.
 """
 
 from __future__ import annotations

@@ -16,11 +16,11 @@ The lock is passed only to a thread already counted as waiting for it, so while 
 some thread holds the lock or is about to. As a safety net, a writer that has waited
 `rescue_after_s` for its COMMIT takes the lock if it is free and commits the group itself.
 
-The writer keeps one connection while the store is open, and BEGIN IMMEDIATE, SAVEPOINT and
-COMMIT go straight to its driver: a group checked out of the pool with SQLAlchemy's begin and
-commit cost ~90 µs of CPU, this way ~13 µs. SQLAlchemy sees that connection in one transaction
-for its whole life, so callers' `conn.execute(...)` never begins or commits anything of its own;
-the driver's transactions are the real ones, and between groups none is open (no lock, no
+The writer keeps one connection while the store is open, and BEGIN IMMEDIATE, SAVEPOINT and COMMIT
+go straight to its driver: checking a connection out of the pool and beginning and committing
+through SQLAlchemy cost several times as much CPU per group. SQLAlchemy sees that connection in one
+transaction for its whole life, so callers' `conn.execute(...)` never begins or commits anything of
+its own; the driver's transactions are the real ones, and between groups none is open (no lock, no
 snapshot held). A connection that failed to BEGIN or COMMIT, or whose group broke, is invalidated
 (closing it rolls back what is left) and the next group opens a fresh one.
 """
@@ -42,11 +42,12 @@ from convostore.storage.engine import describe_error
 
 log = logging.getLogger("convostore.storage")
 
-# A group ends at 64 writes or once its transaction has been open for 25 ms. Under load it ends
-# sooner by itself: when nobody is left waiting, i.e. once every queued writer is in. The age
-# bound caps how long a group's first writer waits for its COMMIT behind a long queue (about
-# 25 ms plus one fsync); measured with 16 writers of ~1.5 ms each, 10 ms cut groups to ~9 writes
-# and cost ~15% of the throughput, 25 ms let all 16 in.
+# A group ends at MAX_GROUP_WRITES writes or once its transaction has been open for
+# MAX_GROUP_AGE_S. Under load it ends sooner by itself: when nobody is left waiting, i.e. once
+# every queued writer is in. The age bound caps how long a group's first writer waits for its
+# COMMIT behind a long queue (the bound plus one fsync); a shorter one cuts a burst of concurrent
+# writers into several groups, each with its own fsync, and costs throughput (the measurement
+# that chose it is in docs/performance.md).
 MAX_GROUP_WRITES = 64
 MAX_GROUP_AGE_S = 0.025
 # One name serves every depth: savepoints nest strictly, and SQLite acts on the innermost.

@@ -1,9 +1,9 @@
 """PostgreSQL reads on the event loop, with an asynchronous driver (`run_on_loop`).
 
-A read handed to a worker thread costs the server far more than the statement: the hop, the
-context switches, and both threads taking the interpreter lock in turn while the thread builds
-its values (on two cores, ~470 µs of server CPU per list page, ~275 with the read on the loop).
-Blocking the loop on the statement instead would stall every request while it waits.
+A read handed to a worker thread costs the server far more than the statement: the hop, the context
+switches, and both threads taking the interpreter lock in turn while the thread builds its values
+(docs/performance.md has the measurements). Blocking the loop on the statement instead would stall
+every request while it waits.
 
 So a read call runs on the loop in a greenlet (SQLAlchemy's `greenlet_spawn`): the store's code
 stays synchronous, and each prepared statement (`ReadConnections.run`) is sent on an

@@ -1,8 +1,8 @@
 """Hot reads compiled once per statement shape and run on the driver's own cursor.
 
 Building a SQLAlchemy statement, computing its cache key and going through the execution context
-costs several times more than an indexed SQLite query itself (about 250 µs against 50 µs for a
-list page). The read paths that serve most requests therefore describe each statement once per
+costs several times more than an indexed SQLite query itself (docs/performance.md has the
+measurements). The read paths that serve most requests therefore describe each statement once per
 *shape* (which filters are present, the sort, the direction), with bind parameters in place of
 values, compile it for the engine's dialect, and afterwards only hand the driver the SQL text and
 the values. SQL text stays the SQLAlchemy-generated one, so both backends get their own dialect.
@@ -135,8 +135,8 @@ class ReadConnections:
     statements it pins nothing), and runs its statements on it directly: SQLite, one per thread;
     PostgreSQL, from a pool of the reads' own (the engine's pool recreated without its liveness
     ping, a round trip that cost more than the read itself), for up to `pool_size` threads at a
-    time; further threads check a connection out per statement. Checking out and back in cost
-    about a third of a short read's CPU, and the server reads a network database from a few
+    time; further threads check a connection out per statement. Checking out and back in costs a
+    good part of a short read's CPU, and the server reads a network database from a few
     threads of its own (`server.database`), which therefore keep theirs. On either backend, a
     statement that fails on these connections drops the connection (and, on PostgreSQL, the
     reads' idle ones: a restarted server leaves them all stale) and runs once more through
@@ -249,7 +249,7 @@ class ReadConnections:
                 return None
             conn = self.engine.raw_connection() if self._pool is None else self._pool.connect()
             self._opened.append(conn)
-        # and its one cursor, kept too: a cursor per statement cost 15 µs on PostgreSQL
+        # and its one cursor, kept too: a new cursor per statement costs CPU on PostgreSQL
         self._local.cursor = conn.driver_connection.cursor()  # type: ignore[union-attr]
         self._local.conn = conn
         return conn

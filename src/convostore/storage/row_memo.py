@@ -1,7 +1,7 @@
 """Values mapped from rows, remembered under the rows themselves (`RowMemo`).
 
 Mapping a listing row to its domain value (JSON text decoded, timestamps made datetimes, the
-value assembled) costs about 2 µs per row: a sixth of a served page of 20 sessions. Lists are read
+value assembled) is a sizeable share of what a served list page costs. Lists are read
 far more often than sessions change (a dashboard's first page, a user's recent sessions), so the
 store keeps each value it mapped, keyed by the row it came from, column for column.
 
@@ -25,8 +25,9 @@ from typing import Any, Generic, TypeVar
 V = TypeVar("V")
 
 # What an entry is charged: a fixed part for the key tuple, the value, its dict and datetimes,
-# and its text several times over (decoded JSON takes more room than its text). A listing row of
-# the benchmark's data set is charged ~1.9 KB and measured at ~1.5 KB (tracemalloc, row included).
+# and its text several times over (decoded JSON takes more room than its text). Chosen to charge
+# a typical listing row somewhat more than tracemalloc measures it (row included), so the budget
+# errs on the side of less memory (docs/performance.md).
 ENTRY_BYTES = 1_024
 TEXT_FACTOR = 4
 # A row charged more than this share of the budget is mapped but not remembered.

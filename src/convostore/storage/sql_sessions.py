@@ -124,11 +124,11 @@ def new_session_row(
 
 def _title_matches(pattern: Any) -> sa.ColumnElement[bool]:
     """A folded LIKE pattern against a session's folded title: a case-sensitive LIKE of folded
-    texts is caseless on every backend, and on PostgreSQL a third of ILIKE's cost per row (a
+    texts is caseless on every backend, and on PostgreSQL far cheaper per row than ILIKE (a
     search scans rows until it has a page). A title written without its folded form (by a
     process older than migration 0002, during a rolling upgrade) is compared by `lower()`, as
-    before. One LIKE per row either way: an OR of two LIKEs tripled PostgreSQL's cost per row
-    with a bound pattern (measured: 1.06 against 0.29 ms per page; this form 0.28)."""
+    before. One LIKE per row either way: with a bound pattern, an OR of two LIKEs cost
+    PostgreSQL several times as much per row (measured: docs/performance.md)."""
     folded_title = sessions.c.title_folded
     compared = sa.case((folded_title == "", sa.func.lower(sessions.c.title)), else_=folded_title)
     return compared.like(pattern, escape="\\")
