@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from convostore.models import MessageQuery, NewMessage, NewRun, NewSession
 from convostore.storage import AppendRequest, IdempotencyClaim, SqlStore, open_store
 from convostore.storage.prepared_writes import WriteStatements
-from convostore.storage.rows import evidence_rows, message_to_row, run_to_row
+from convostore.storage.row_writes import evidence_rows, message_to_row, run_to_row
 from convostore.storage.tables import evidence, idempotency_keys, messages, runs, tenants
 
 T = "tenant-a"

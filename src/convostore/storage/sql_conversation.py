@@ -32,19 +32,17 @@ from convostore.rules import add_metrics, derive_title, folded, sum_metrics
 from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim
 from convostore.storage.page_budget import UNBOUNDED
 from convostore.storage.prepared_writes import Writer, WriteStatements
-from convostore.storage.rows import (
+from convostore.storage.row_reads import (
     MESSAGE_COLUMNS,
     RUN_COLUMNS,
-    evidence_rows,
     message_from_columns,
-    message_to_row,
     run_from_columns,
-    run_to_row,
-    trusted,
 )
+from convostore.storage.row_writes import evidence_rows, message_to_row, run_to_row
 from convostore.storage.sql_base import Filters, SqlBase, as_text
 from convostore.storage.sql_sessions import SESSION_FILTERS, new_session_row, session_key
 from convostore.storage.tables import evidence, idempotency_keys, messages, runs, sessions
+from convostore.storage.trusted_values import trusted
 
 IDEMPOTENCY_TTL_US = 24 * 3600 * 1_000_000
 _PURGE_EVERY = 500
@@ -75,8 +73,9 @@ RUN_FILTERS: Filters = {
 }
 
 
-# Message and run rows as their mappers take them (`rows.MESSAGE_COLUMNS`, `rows.RUN_COLUMNS`);
-# pages of them are read as `page_budget` selects them (JSON as text, each row's size last).
+# Message and run rows as their mappers take them (`row_reads.MESSAGE_COLUMNS`,
+# `row_reads.RUN_COLUMNS`); pages of them are read as `page_budget` selects them (JSON as text,
+# each row's size last).
 _WITH_REFS = tuple(messages.c[name] for name in MESSAGE_COLUMNS)
 _RUN_COLUMNS = tuple(as_text(runs.c[name]) for name in RUN_COLUMNS)
 # A message row with its evidence refs left out (read back as none): refs are a message's largest

@@ -18,15 +18,17 @@ from convostore.models import NewSession, Page, Session, SessionQuery, UserErasu
 from convostore.rules import folded
 from convostore.storage.base import SessionBundle
 from convostore.storage.row_memo import remembered
-from convostore.storage.rows import (
+from convostore.storage.row_reads import (
     BRIEF_SESSION_COLUMNS,
     SESSION_COLUMNS,
-    evidence_rows,
-    message_to_row,
-    run_to_row,
     session_from_brief_columns,
     session_from_columns,
     session_from_row,
+)
+from convostore.storage.row_writes import (
+    evidence_rows,
+    message_to_row,
+    run_to_row,
     summary_to_json,
 )
 from convostore.storage.sql_base import Filters, PageRequest, SqlBase, as_text, like_pattern
