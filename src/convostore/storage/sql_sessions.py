@@ -168,6 +168,18 @@ def _filter_values(tenant_id: str, query: SessionQuery) -> dict[str, Any]:
     return values
 
 
+def session_exists(store: SqlBase, tenant_id: str, session_id: str, scope_user: str | None) -> bool:
+    """Whether the session is there (for `scope_user`, when given): the check the reads of a
+    session's messages and runs make before answering "none" for a session that may not exist."""
+    found = store.select_where(
+        "session exists",
+        lambda: sa.select(sessions.c.id),
+        SESSION_FILTERS,
+        session_key(tenant_id, session_id, scope_user),
+    )
+    return bool(found)
+
+
 class SessionsPart(SqlBase):
     def create_session(
         self, tenant_id: str, new: NewSession, *, session_id: str, trusted: bool = True
