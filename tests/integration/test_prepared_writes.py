@@ -197,7 +197,7 @@ def test_a_refused_write_raises_sqlalchemys_error_and_leaves_nothing(
 def test_statements_run_through_sqlalchemy_when_not_direct(store: SqlStore) -> None:
     """With `direct` off (the benchmark's SQL capture) the engine sees every statement."""
     store.create_session(T, NewSession(), session_id="s")
-    store._writes.direct = False
+    store.write_statements.direct = False
     seen: list[str] = []
 
     def before(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:

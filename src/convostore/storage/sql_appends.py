@@ -47,12 +47,14 @@ class AppendsPart(SqlBase):
     _appends = itertools.count()
 
     @functools.cached_property
-    def _writes(self) -> WriteStatements:
+    def write_statements(self) -> WriteStatements:
+        """The append's statements, compiled once. Turning their `direct` off sends them through
+        the engine again, so its events see them (the benchmark's SQL capture does)."""
         return WriteStatements(self.engine)
 
     def append(self, tenant_id: str, request: AppendRequest) -> Appended:
         with self.write() as conn:
-            writer = self._writes.on(conn)
+            writer = self.write_statements.on(conn)
             row = self._lock_session(writer, tenant_id, request)
             if request.idempotency is not None:
                 replay = self._replay(writer, tenant_id, request, request.idempotency)
