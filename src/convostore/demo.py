@@ -17,19 +17,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from convostore.config import Limits
-from convostore.demo_content import (
-    AGENT_CHATS,
-    COMPONENTS,
-    MEMORIES,
-    TEAM_CHATS,
-    VIDEO_CHATS,
-    WORKFLOW_CHATS,
+from convostore.demo_scripts import (
     AgentChat,
     AgentTurn,
     Component,
+    DemoScripts,
+    MemoryScript,
     VideoChat,
     VideoTurn,
     WorkflowChat,
+    demo_scripts,
 )
 from convostore.errors import Conflict
 from convostore.ids import EPOCH_MS, utcnow
@@ -85,23 +82,24 @@ def _uuid(*parts: object) -> str:
 
 def build_demo(*, now: datetime, sessions: int = DEFAULT_SESSIONS, seed: int = 0) -> DemoData:
     """`sessions` sample sessions spread over the four weeks before `now`, and user memories."""
-    bundles = [_bundle(index, now, seed) for index in range(max(sessions, 0))]
-    return DemoData(bundles=bundles, memories=_memories(now, seed))
+    scripts = demo_scripts()
+    bundles = [_bundle(scripts, index, now, seed) for index in range(max(sessions, 0))]
+    return DemoData(bundles=bundles, memories=_memories(scripts.memories, now, seed))
 
 
-def _bundle(index: int, now: datetime, seed: int) -> SessionBundle:
+def _bundle(scripts: DemoScripts, index: int, now: datetime, seed: int) -> SessionBundle:
     rng = random.Random(f"convostore-demo:{seed}:{index}")
     round_, position = divmod(index, len(_PATTERN))
     kind = _PATTERN[position]
     # the how-many-th session of its kind this is, so each kind cycles through its scripts
     nth = round_ * _PATTERN.count(kind) + _PATTERN[:position].count(kind)
-    scripts = _SCRIPTS[kind]
-    cycle, slot = divmod(nth, len(scripts))
-    script = scripts[slot]
+    of_kind = _of_kind(scripts, kind)
+    cycle, slot = divmod(nth, len(of_kind))
+    script = of_kind[slot]
     # a script's own user asks it first; repeats of it come from the other users in turn
     user = USERS[(USERS.index(script.user) + cycle) % len(USERS)]
     start = now - _MARGIN - _SPREAD * rng.random()
-    builder = _Builder(demo_id(index), user, start, rng)
+    builder = _Builder(demo_id(index), user, start, rng, scripts.components)
     if isinstance(script, VideoChat):
         return builder.video(script)
     if isinstance(script, AgentChat):
@@ -109,23 +107,34 @@ def _bundle(index: int, now: datetime, seed: int) -> SessionBundle:
     return builder.workflow(script)
 
 
-_SCRIPTS: dict[str, tuple[VideoChat | AgentChat | WorkflowChat, ...]] = {
-    "video": VIDEO_CHATS,
-    "agent": AGENT_CHATS,
-    "team": TEAM_CHATS,
-    "workflow": WORKFLOW_CHATS,
-}
+def _of_kind(scripts: DemoScripts, kind: str) -> tuple[VideoChat | AgentChat | WorkflowChat, ...]:
+    """The scripts of one kind of session in `_PATTERN`."""
+    by_kind: dict[str, tuple[VideoChat | AgentChat | WorkflowChat, ...]] = {
+        "video": scripts.video_chats,
+        "agent": scripts.agent_chats,
+        "team": scripts.team_chats,
+        "workflow": scripts.workflow_chats,
+    }
+    return by_kind[kind]
 
 
 class _Builder:
     """Accumulates the messages and runs of one session, then computes its derived fields."""
 
-    def __init__(self, session_id: str, user: str, start: datetime, rng: random.Random) -> None:
+    def __init__(
+        self,
+        session_id: str,
+        user: str,
+        start: datetime,
+        rng: random.Random,
+        components: dict[str, Component],
+    ) -> None:
         self.session_id = session_id
         self.user = user
         self.start = start
         self.clock = start + timedelta(seconds=rng.randint(1, 20))
         self.rng = rng
+        self.components = components
         self.messages: list[Message] = []
         self.runs: list[Run] = []
         self.context_tokens = rng.randint(120, 400)  # the system prompt and tool definitions
@@ -241,7 +250,7 @@ class _Builder:
         )
 
     def agent(self, chat: AgentChat) -> SessionBundle:
-        component = COMPONENTS[chat.component]
+        component = self.components[chat.component]
         turns = chat.turns[: self.rng.randint(max(1, len(chat.turns) - 1), len(chat.turns))]
         for number, turn in enumerate(turns):
             self.agent_turn(component, turn, first=number == 0)
@@ -257,7 +266,7 @@ class _Builder:
         return self.finish(
             "team" if component.type == "team" else "agent",
             component.id,
-            component_data=_component_data(component),
+            component_data=_component_data(component, self.components),
             title=chat.title,
             summary=summary,
             state=dict(chat.state) or None,
@@ -340,7 +349,7 @@ class _Builder:
         self.tick(1, 5)
         own = [m for m in self.messages if m.run_id == member_id]
         duration = (member_ended - member_started).total_seconds()
-        member = COMPONENTS[task.member]
+        member = self.components[task.member]
         return Run(
             session_id=self.session_id,
             id=member_id,
@@ -358,7 +367,7 @@ class _Builder:
         )
 
     def workflow(self, chat: WorkflowChat) -> SessionBundle:
-        component = COMPONENTS[chat.component]
+        component = self.components[chat.component]
         for script in chat.runs:
             started = self.clock
             run_id = self.next_run_id()
@@ -378,7 +387,7 @@ class _Builder:
         return self.finish(
             "workflow",
             component.id,
-            component_data=_component_data(component),
+            component_data=_component_data(component, self.components),
             state=dict(chat.state) or None,
         )
 
@@ -446,13 +455,13 @@ def _refs(chat: VideoChat, turn: VideoTurn) -> list[EvidenceRef]:
     return list(refs.values())
 
 
-def _component_data(component: Component) -> JSONObject:
+def _component_data(component: Component, components: dict[str, Component]) -> JSONObject:
     """Agno's agent_data / team_data / workflow_data shape."""
     data: JSONObject = {"name": component.name, f"{component.type}_id": component.id}
     if component.model is not None:
         data["model"] = dict(component.model)
     if component.members:
-        data["members"] = [{"agent_id": m, "name": COMPONENTS[m].name} for m in component.members]
+        data["members"] = [{"agent_id": m, "name": components[m].name} for m in component.members]
     if component.steps:
         data["steps"] = [{"name": s} for s in component.steps]
     return data
@@ -462,19 +471,19 @@ def _json_text(value: JSONObject) -> str:
     return json.dumps(value, separators=(", ", ": "))
 
 
-def _memories(now: datetime, seed: int) -> list[Memory]:
+def _memories(scripts: tuple[MemoryScript, ...], now: datetime, seed: int) -> list[Memory]:
     rng = random.Random(f"convostore-demo-memories:{seed}")
     out = []
-    for index, (user, text, topics, agent) in enumerate(MEMORIES):
+    for index, script in enumerate(scripts):
         created = now - _SPREAD * rng.random()
         updated = min(now, created + timedelta(days=rng.uniform(0, 3)))
         out.append(
             Memory(
                 id=demo_id(index, node=_MEMORY_NODE),
-                user_id=user,
-                memory=text,
-                topics=list(topics),
-                agent_id=agent,
+                user_id=script.user,
+                memory=script.memory,
+                topics=list(script.topics),
+                agent_id=script.agent_id,
                 created_at=created,
                 updated_at=updated,
             )

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import functools
 import math
-import time
-from collections import defaultdict
 from collections.abc import Callable, Hashable
-from typing import Any, Literal, ParamSpec, TypeVar, cast
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from convostore.config import Limits
+from convostore.derived_cache import DerivedCache
 from convostore.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 from convostore.ids import new_id, utcnow
 from convostore.models import (
@@ -64,13 +63,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
 _SESSION_JSON_FIELDS = ("state", "metadata", "component_data", "extra")
-# Session totals (page/offset lists) are counted at most this often per filter: a count walks an
-# index over every matching session. A write through this service refreshes them at once;
-# writes by other processes show within this many seconds.
-COUNT_CACHE_S = 5.0
 # What a total does not depend on: everything else in a SessionQuery is a filter.
 _PAGING_FIELDS = {"sort", "order", "limit", "after", "offset", "include_total", "brief"}
-_COUNT_CACHE_MAX = 10_000
 
 
 def _changes_sessions(method: Callable[P, R]) -> Callable[P, R]:
@@ -84,7 +78,7 @@ def _changes_sessions(method: Callable[P, R]) -> Callable[P, R]:
             service = args[0]
             principal = args[1] if len(args) > 1 else kwargs["principal"]
             assert isinstance(service, SessionService) and isinstance(principal, Principal)
-            service._changed(principal.tenant_id)
+            service.derived_values.changed(principal.tenant_id)
 
     return wrapper
 
@@ -106,16 +100,17 @@ def require_admin(principal: Principal) -> None:
 
 
 class SessionService:
-    def __init__(self, store: Store, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        limits: Limits | None = None,
+        *,
+        derived_values: DerivedCache | None = None,
+    ) -> None:
         self.store = store
         self.limits = limits or Limits()
-        self._generation: defaultdict[str, int] = defaultdict(int)
-        # key -> (when computed, value, whether a caller is computing it again)
-        self._derived: dict[tuple[Any, ...], tuple[float, Any, bool]] = {}
-
-    def _changed(self, tenant_id: str) -> None:
-        """Sessions of this tenant changed: cached totals no longer apply."""
-        self._generation[tenant_id] += 1
+        # totals and component lists; every write to a tenant's sessions here refreshes them
+        self.derived_values = derived_values if derived_values is not None else DerivedCache()
 
     def _total(self, tenant_id: str, query: SessionQuery) -> int:
         filters = query.model_dump_json(exclude=_PAGING_FIELDS)
@@ -124,32 +119,8 @@ class SessionService:
         )
 
     def derived(self, tenant_id: str, key: Hashable, compute: Callable[[], T]) -> T:
-        """A value computed over many sessions (a total, the component list), cached briefly.
-
-        Cached per tenant and `key` for COUNT_CACHE_S seconds, and dropped at once by any write to
-        the tenant's sessions through this service. When it expires, one caller computes it again
-        while the others keep the expired value meanwhile: a count over a million sessions,
-        computed by every concurrent request at once, took the tail of Agno's list on
-        PostgreSQL from ~100 ms to ~850 ms.
-        """
-        full_key = (tenant_id, self._generation[tenant_id], key)
-        now = time.monotonic()
-        cached = self._derived.get(full_key)
-        if cached is not None:
-            computed_at, known, refreshing = cached
-            if refreshing or now - computed_at < COUNT_CACHE_S:
-                return cast(T, known)
-            self._derived[full_key] = (computed_at, known, True)
-        try:
-            value = compute()
-        except BaseException:
-            if cached is not None:  # the next caller tries again
-                self._derived[full_key] = (cached[0], cached[1], False)
-            raise
-        if len(self._derived) >= _COUNT_CACHE_MAX:
-            self._derived.clear()
-        self._derived[full_key] = (now, value, False)
-        return value
+        """A value computed over many of the tenant's sessions, cached briefly (`derived_cache`)."""
+        return self.derived_values.get(tenant_id, key, compute)
 
     # --- scoping helpers ----------------------------------------------------------------------
 

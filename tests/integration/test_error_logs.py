@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from convostore.config import Settings
 from convostore.server import create_app
-from convostore.server.middleware.request_id import ACCESS_LOGGER, flush_access_log
+from convostore.server.middleware.access_log import ACCESS_LOGGER, flush_access_log
 from convostore.storage import SqlStore, open_store
 from tests.conftest import LOCAL_URL
 

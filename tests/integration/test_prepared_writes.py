@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from convostore.models import MessageQuery, NewMessage, NewRun, NewSession
 from convostore.storage import AppendRequest, IdempotencyClaim, SqlStore, open_store
 from convostore.storage.prepared_writes import WriteStatements
-from convostore.storage.rows import evidence_rows, message_to_row, run_to_row
+from convostore.storage.row_writes import evidence_rows, message_to_row, run_to_row
 from convostore.storage.tables import evidence, idempotency_keys, messages, runs, tenants
 
 T = "tenant-a"
@@ -197,7 +197,7 @@ def test_a_refused_write_raises_sqlalchemys_error_and_leaves_nothing(
 def test_statements_run_through_sqlalchemy_when_not_direct(store: SqlStore) -> None:
     """With `direct` off (the benchmark's SQL capture) the engine sees every statement."""
     store.create_session(T, NewSession(), session_id="s")
-    store._writes.direct = False
+    store.write_statements.direct = False
     seen: list[str] = []
 
     def before(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from convostore.auth import KeyService
 from convostore.config import Settings
 from convostore.server import create_app
-from convostore.server.middleware import request_id
+from convostore.server.middleware import access_log
 from convostore.storage import SqlStore
 from tests.conftest import LOCAL_URL, bearer
 
@@ -433,7 +433,7 @@ def test_default_access_log_writes_lines_in_batches_and_never_loses_them(
     with TestClient(app, raise_server_exceptions=False, base_url=LOCAL_URL) as client:
         capsys.readouterr()
         ids = [client.get("/v1/health").headers["x-request-id"] for _ in range(3)]
-        time.sleep(request_id.FLUSH_AFTER_S * 3)  # a batch waits at most FLUSH_AFTER_S
+        time.sleep(access_log.FLUSH_AFTER_S * 3)  # a batch waits at most FLUSH_AFTER_S
         assert [line["request_id"] for line in stderr_lines(capsys)] == ids
         waiting = client.get("/v1/health").headers["x-request-id"]
         failed = client.get("/boom")

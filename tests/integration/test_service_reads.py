@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-import types
-
 import pytest
 
-import convostore.service as service_module
 from convostore.config import Limits
 from convostore.errors import NotFound
 from convostore.models import MessageQuery, NewMessage, NewRun, NewSession, Principal, RunQuery
@@ -68,33 +65,3 @@ def test_a_user_scoped_caller_cannot_hand_over_another_users_session(
         service.runs_of(ALICE, read_by_admin, RunQuery())
     with pytest.raises(NotFound):
         service.all_messages_of(ALICE, read_by_admin)
-
-
-def test_an_expired_total_is_computed_again_by_one_caller_at_a_time(
-    service: SessionService, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """While one caller computes an expired total again, the others get the expired one."""
-    clock = [1000.0]
-    monkeypatch.setattr(service_module, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
-
-    def never() -> int:
-        raise AssertionError("computed while another caller was computing it")
-
-    def boom() -> int:
-        raise RuntimeError("database gone")
-
-    assert service.derived("t", "total", lambda: 1) == 1
-    assert service.derived("t", "total", never) == 1  # fresh
-    clock[0] += service_module.COUNT_CACHE_S + 1
-
-    def again() -> int:
-        # another request asks meanwhile (a concurrent one, on the loop or a thread)
-        assert service.derived("t", "total", never) == 1
-        return 2
-
-    assert service.derived("t", "total", again) == 2
-    assert service.derived("t", "total", never) == 2
-    clock[0] += service_module.COUNT_CACHE_S + 1
-    with pytest.raises(RuntimeError):
-        service.derived("t", "total", boom)
-    assert service.derived("t", "total", lambda: 3) == 3  # a failed refresh is tried again

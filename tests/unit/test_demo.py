@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from convostore.config import Limits
 from convostore.demo import DEFAULT_SESSIONS, USERS, build_demo
-from convostore.demo_content import AGENT_CHATS, TEAM_CHATS
+from convostore.demo_scripts import demo_scripts, scripts_from_json
 from convostore.models import NewMessage
 from convostore.rules import derive_title, sum_metrics
 from convostore.storage.base import SessionBundle
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)
-EXPLICIT_TITLES = {chat.title for chat in (*AGENT_CHATS, *TEAM_CHATS) if chat.title}
+SCRIPTS = demo_scripts()
+EXPLICIT_TITLES = {chat.title for chat in (*SCRIPTS.agent_chats, *SCRIPTS.team_chats) if chat.title}
 
 
 def test_same_inputs_give_the_same_data() -> None:
@@ -49,6 +52,23 @@ def test_the_default_demo_covers_every_kind_of_session_and_user() -> None:
     assert {s.user_id for s in sessions} == set(USERS)
     assert {m.user_id for m in data.memories} == set(USERS)
     assert len({len(b.messages) for b in data.bundles}) >= 5  # varied lengths
+
+
+def test_the_default_demo_keeps_its_size() -> None:
+    """What the server log reports when it loads the demo; a change here changes every demo."""
+    data = build_demo(now=NOW)
+    assert len(data.bundles) == 36
+    assert sum(len(b.messages) for b in data.bundles) == 149
+    assert sum(len(b.runs) for b in data.bundles) == 31
+    assert len(data.memories) == 14
+
+
+def test_the_scripts_refuse_keys_they_do_not_know() -> None:
+    """A typo in `demo_content.json` fails loudly instead of dropping the text."""
+    memory = {"user": "alice", "memory": "likes tea", "topics": [], "agent": "basic-agent"}
+    empty = {k: [] for k in ("components", "video_chats", "agent_chats", "team_chats")}
+    with pytest.raises(TypeError, match="agent"):
+        scripts_from_json({**empty, "workflow_chats": [], "memories": [memory]})
 
 
 def test_video_chats_carry_reasoning_and_timed_evidence() -> None:

@@ -11,7 +11,8 @@ import pytest
 from convostore.errors import Unprocessable
 from convostore.models import MAX_INT64, MIN_INT64, EvidenceItem, EvidenceRef, EvidenceSource
 from convostore.rules import add_metrics, sum_metrics
-from convostore.storage.rows import evidence_ref_from_json, evidence_span
+from convostore.storage.row_reads import evidence_ref_from_json
+from convostore.storage.row_writes import evidence_span
 from convostore.storage.stored_json import stored_json
 from convostore.validation import check_numbers
 

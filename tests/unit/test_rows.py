@@ -13,19 +13,19 @@ from hypothesis import strategies as st
 
 from convostore.ids import from_micros, to_micros
 from convostore.models import Message, Run, Session
-from convostore.storage.rows import (
+from convostore.storage.row_reads import (
     BRIEF_SESSION_COLUMNS,
     MESSAGE_COLUMNS,
     RUN_COLUMNS,
     SESSION_COLUMNS,
     message_from_columns,
-    message_to_row,
     run_from_columns,
     session_from_brief_columns,
     session_from_columns,
     session_from_row,
-    trusted,
 )
+from convostore.storage.row_writes import message_to_row
+from convostore.storage.trusted_values import trusted
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

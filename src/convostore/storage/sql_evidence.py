@@ -5,7 +5,7 @@ a query by source id and time range reads an index range of that table and joins
 matching messages (for the cited ref itself). Its key, `(tenant, source, session, seq,
 ref_index)`, is also the order of the hits, so keyset paging continues right after the last one.
 
-Hits are read as the message rows are (`rows.evidence_ref_from_json`), and a span that older
+Hits are read as the message rows are (`row_reads.evidence_ref_from_json`), and a span that older
 versions stored as NaN or Infinity (PostgreSQL keeps both in float columns, SQLite Infinity)
 reads as unknown (null) until migration 0004 computes it again.
 """
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from convostore.errors import InvalidRequest
 from convostore.models import EvidenceHit, EvidenceQuery, EvidenceRef, Page
 from convostore.storage.page_budget import UNBOUNDED, Take, budgeted_select, read_within_budget
-from convostore.storage.rows import evidence_ref_from_json
+from convostore.storage.row_reads import evidence_ref_from_json
 from convostore.storage.sql_base import SqlBase
 from convostore.storage.stored_json import stored_json
 from convostore.storage.tables import evidence, messages, sessions

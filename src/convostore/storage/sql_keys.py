@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from convostore.ids import to_micros, utcnow
 from convostore.models import ApiKey
-from convostore.storage.rows import key_from_row
+from convostore.storage.row_reads import key_from_row
 from convostore.storage.sql_base import Filters, SqlBase
 from convostore.storage.tables import api_keys, tenants
 

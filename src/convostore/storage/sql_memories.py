@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from convostore.errors import Conflict
 from convostore.ids import from_micros
 from convostore.models import Memory, MemoryQuery, Page, UserMemoryStats
-from convostore.storage.rows import memory_from_row, memory_to_row
+from convostore.storage.row_reads import memory_from_row
+from convostore.storage.row_writes import memory_to_row
 from convostore.storage.sql_base import Filters, PageRequest, SqlBase, like_pattern
 from convostore.storage.tables import memories
 

@@ -18,15 +18,17 @@ from convostore.models import NewSession, Page, Session, SessionQuery, UserErasu
 from convostore.rules import folded
 from convostore.storage.base import SessionBundle
 from convostore.storage.row_memo import remembered
-from convostore.storage.rows import (
+from convostore.storage.row_reads import (
     BRIEF_SESSION_COLUMNS,
     SESSION_COLUMNS,
-    evidence_rows,
-    message_to_row,
-    run_to_row,
     session_from_brief_columns,
     session_from_columns,
     session_from_row,
+)
+from convostore.storage.row_writes import (
+    evidence_rows,
+    message_to_row,
+    run_to_row,
     summary_to_json,
 )
 from convostore.storage.sql_base import Filters, PageRequest, SqlBase, as_text, like_pattern
@@ -164,6 +166,18 @@ def _filter_values(tenant_id: str, query: SessionQuery) -> dict[str, Any]:
     if query.q:
         values["q"] = like_pattern(folded(query.q))
     return values
+
+
+def session_exists(store: SqlBase, tenant_id: str, session_id: str, scope_user: str | None) -> bool:
+    """Whether the session is there (for `scope_user`, when given): the check the reads of a
+    session's messages and runs make before answering "none" for a session that may not exist."""
+    found = store.select_where(
+        "session exists",
+        lambda: sa.select(sessions.c.id),
+        SESSION_FILTERS,
+        session_key(tenant_id, session_id, scope_user),
+    )
+    return bool(found)
 
 
 class SessionsPart(SqlBase):

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 
 from convostore.config import Settings
 from convostore.server.database import Database
+from convostore.server.middleware.access_log import configure_access_log, flush_access_log
 from convostore.server.middleware.cors import SurfaceCORS
 from convostore.server.middleware.metrics import (
     Metrics,
@@ -26,9 +27,7 @@ from convostore.server.middleware.metrics import router as metrics_router
 from convostore.server.middleware.request_id import (
     RequestIdMiddleware,
     RequestInfo,
-    configure_access_log,
     current_request,
-    flush_access_log,
 )
 from convostore.server.middleware.security_headers import SecurityHeadersMiddleware
 from convostore.server.routers import add_routes

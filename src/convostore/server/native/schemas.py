@@ -1,5 +1,5 @@
-"""Wire shapes of the native API: request bodies, documented responses, and the pure functions
-that turn domain values into response JSON (no pydantic on the hot read path).
+"""Wire shapes of the native API: request bodies, response models, and the functions that turn
+domain values into response JSON, compiled from those models (no validation on the hot read path).
 
 Timestamps are left as `datetime` values: the response renderer writes them as RFC 3339 in UTC
 with a `Z` (`2026-11-21T01:42:20.123456Z`), in C, which is much cheaper than formatting them here.
@@ -30,6 +30,7 @@ from convostore.models import (
     Thinking,
     UserErasure,
 )
+from convostore.server.response_encoder import response_encoder
 
 # --- requests ---------------------------------------------------------------------------------
 
@@ -223,57 +224,50 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 # --- domain -> JSON ---------------------------------------------------------------------------
+# Compiled from the response models above (`response_encoder`): they are the one description of
+# each shape, for the OpenAPI document and for the bodies alike.
 
 
-def session_item_json(s: Session) -> dict[str, Any]:
-    return {
-        "object": "session",
-        "id": s.id,
-        "user_id": s.user_id,
-        "type": s.type,
-        "component_id": s.component_id,
-        "title": s.title,
-        "message_count": s.message_count,
-        "run_count": s.run_count,
-        "metrics": s.metrics,
-        "created_at": s.created_at,
-        "updated_at": s.updated_at,
-        "last_message_at": s.last_message_at,
-    }
+def _summary_json(summary: Summary | None) -> dict[str, Any] | None:
+    return summary.model_dump(mode="json") if summary else None
 
 
-def session_json(s: Session) -> dict[str, Any]:
-    out = session_item_json(s)
-    out["summary"] = s.summary.model_dump(mode="json") if s.summary else None
-    out["state"] = s.state
-    out["metadata"] = s.metadata
-    out["component_data"] = s.component_data
-    out["extra"] = s.extra
+def _source_json(source: MemorySource | None) -> dict[str, Any] | None:
+    return source.model_dump() if source else None
+
+
+session_item_json = response_encoder(SessionItemOut, Session)
+session_json = response_encoder(SessionOut, Session, converted={"summary": _summary_json})
+message_json = response_encoder(MessageOut, Message)
+memory_json = response_encoder(MemoryOut, Memory, converted={"source": _source_json})
+_run_fields = response_encoder(RunOut, Run, left_out=("messages",))
+_key_fields = response_encoder(KeyOut, ApiKey, renamed={"tenant": "tenant_id"}, left_out=("key",))
+
+
+def run_json(r: Run, messages: list[Message] | None = None) -> dict[str, Any]:
+    out = _run_fields(r)
+    if messages is not None:
+        out["messages"] = [message_json(m) for m in messages]
     return out
 
 
-def message_json(m: Message) -> dict[str, Any]:
-    return {
-        "object": "message",
-        "session_id": m.session_id,
-        "seq": m.seq,
-        "id": m.id,
-        "run_id": m.run_id,
-        "role": m.role,
-        "content": m.content,
-        "thinkings": m.thinkings,  # domain values, written as their fields (json_wire)
-        "refs": m.refs,
-        "tool_calls": m.tool_calls,
-        "metrics": m.metrics,
-        "from_history": m.from_history,
-        "extra": m.extra,
-        "created_at": m.created_at,
-    }
+def key_json(k: ApiKey, secret: str | None = None) -> dict[str, Any]:
+    out = _key_fields(k)
+    if secret is not None:
+        out["key"] = secret
+    return out
+
+
+def erasure_json(e: UserErasure) -> dict[str, Any]:
+    deleted = {"sessions": e.sessions, "runs": e.runs, "messages": e.messages}
+    deleted["memories"] = e.memories
+    return ErasureOut(user_id=e.user_id, deleted=deleted).model_dump()
 
 
 def list_json(
     items: list[dict[str, Any]], has_more: bool, next_cursor: str | None
 ) -> dict[str, Any]:
+    """The envelope of the `*ListOut` models with cursors (`SessionListOut`, `MessageListOut`)."""
     return {
         "object": "list",
         "data": items,
@@ -281,71 +275,4 @@ def list_json(
         "last_id": str(items[-1]["id"]) if items else None,
         "has_more": has_more,
         "next_cursor": next_cursor,
-    }
-
-
-def run_json(r: Run, messages: list[Message] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "object": "run",
-        "session_id": r.session_id,
-        "id": r.id,
-        "index": r.index,
-        "parent_run_id": r.parent_run_id,
-        "component_id": r.component_id,
-        "user_id": r.user_id,
-        "status": r.status,
-        "input": r.input,
-        "content": r.content,
-        "metrics": r.metrics,
-        "extra": r.extra,
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-    }
-    if messages is not None:
-        out["messages"] = [message_json(m) for m in messages]
-    return out
-
-
-def erasure_json(e: UserErasure) -> dict[str, Any]:
-    return {
-        "object": "user.erasure",
-        "user_id": e.user_id,
-        "deleted": {
-            "sessions": e.sessions,
-            "runs": e.runs,
-            "messages": e.messages,
-            "memories": e.memories,
-        },
-    }
-
-
-def key_json(k: ApiKey, secret: str | None = None) -> dict[str, Any]:
-    out = {
-        "object": "api_key",
-        "id": k.id,
-        "tenant": k.tenant_id,
-        "role": k.role,
-        "user_id": k.user_id,
-        "name": k.name,
-        "created_at": k.created_at,
-        "revoked_at": k.revoked_at,
-    }
-    if secret is not None:
-        out["key"] = secret
-    return out
-
-
-def memory_json(m: Memory) -> dict[str, Any]:
-    return {
-        "object": "memory",
-        "id": m.id,
-        "user_id": m.user_id,
-        "memory": m.memory,
-        "topics": m.topics,
-        "agent_id": m.agent_id,
-        "team_id": m.team_id,
-        "source": m.source.model_dump() if m.source else None,
-        "extra": m.extra,
-        "created_at": m.created_at,
-        "updated_at": m.updated_at,
     }

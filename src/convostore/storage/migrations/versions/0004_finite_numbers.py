@@ -5,7 +5,7 @@ and orjson wrote them into JSON columns as null: a session's metric total that o
 fed a NaN, read as null, and every later append carrying that metric failed; an evidence time
 stored as null made the message unreadable; PostgreSQL kept NaN and Infinity in the evidence
 table's float columns, SQLite Infinity (and NaN as NULL). Now they are refused on the way in
-(`validation.check_numbers`), read leniently (`storage/rows.py`), and repaired here:
+(`validation.check_numbers`), read leniently (`storage/row_reads.py`), and repaired here:
 
 * a metric of a message or a run that is not a number is removed (it was one no longer);
 * an evidence item's `start` that is not a finite number becomes 0, the start of its source; an
@@ -37,7 +37,8 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 from convostore.rules import sum_metrics
-from convostore.storage.rows import evidence_ref_from_json, evidence_span
+from convostore.storage.row_reads import evidence_ref_from_json
+from convostore.storage.row_writes import evidence_span
 from convostore.storage.stored_json import stored_json
 
 revision = "0004_finite_numbers"
@@ -179,7 +180,7 @@ def _repair_messages(conn: sa.Connection) -> set[MessageKey]:
 
 
 def _repaired_refs(refs: Any) -> Any:
-    """Refs as reads show them (`rows.evidence_ref_from_json`, which changes them in place),
+    """Refs as reads show them (`row_reads.evidence_ref_from_json`, which changes them in place),
     written as appends write them."""
     if not isinstance(refs, list) or not refs:
         return refs

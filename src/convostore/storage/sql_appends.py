@@ -1,4 +1,4 @@
-"""Messages and runs: the append path and the reads by `seq` and run index.
+"""Appends: messages (and the run they belong to) added to a session, once per idempotency key.
 
 An append is one transaction: lock the session row (creating it if asked) and check it is the
 caller's, look up the idempotency key, assign the next `seq` values, insert messages (and the run
@@ -27,24 +27,15 @@ import sqlalchemy as sa
 
 from convostore.errors import Conflict, NotFound
 from convostore.ids import as_utc, new_id, to_micros, utcnow
-from convostore.models import Message, MessageQuery, NewMessage, Page, Run, RunQuery
+from convostore.models import Message, NewMessage, Run
 from convostore.rules import add_metrics, derive_title, folded, sum_metrics
 from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim
-from convostore.storage.page_budget import UNBOUNDED
 from convostore.storage.prepared_writes import Writer, WriteStatements
-from convostore.storage.rows import (
-    MESSAGE_COLUMNS,
-    RUN_COLUMNS,
-    evidence_rows,
-    message_from_columns,
-    message_to_row,
-    run_from_columns,
-    run_to_row,
-    trusted,
-)
-from convostore.storage.sql_base import Filters, SqlBase, as_text
-from convostore.storage.sql_sessions import SESSION_FILTERS, new_session_row, session_key
+from convostore.storage.row_writes import evidence_rows, message_to_row, run_to_row
+from convostore.storage.sql_base import SqlBase
+from convostore.storage.sql_sessions import new_session_row
 from convostore.storage.tables import evidence, idempotency_keys, messages, runs, sessions
+from convostore.storage.trusted_values import trusted
 
 IDEMPOTENCY_TTL_US = 24 * 3600 * 1_000_000
 _PURGE_EVERY = 500
@@ -52,53 +43,18 @@ _PURGE_EVERY = 500
 _IDS_PER_CHECK = 512
 
 
-MESSAGE_FILTERS: Filters = {
-    "tenant_id": lambda v: messages.c.tenant_id == v,
-    "session_id": lambda v: messages.c.session_id == v,
-    "after": lambda v: messages.c.seq > v,
-    "before": lambda v: messages.c.seq < v,
-    "run_ids": lambda v: messages.c.run_id.in_(v),
-}
-RUN_FILTERS: Filters = {
-    "tenant_id": lambda v: runs.c.tenant_id == v,
-    "session_id": lambda v: runs.c.session_id == v,
-    "id": lambda v: runs.c.id == v,
-    "created_after": lambda v: runs.c.created_at >= v,
-    "created_before": lambda v: runs.c.created_at <= v,
-    "statuses": lambda v: sa.func.upper(runs.c.status).in_(v),
-    # 1 or 0 (a plain integer bind: prepared reads take no converted values)
-    "with_parent": lambda v: sa.case((runs.c.parent_run_id.is_(None), 0), else_=1) == v,
-    # the runs after one, in list order (index, created_at, id): a tuple of the three
-    "after_run": lambda v: (
-        sa.tuple_(runs.c.run_index, runs.c.created_at, runs.c.id) > sa.tuple_(*v)
-    ),
-}
-
-
-# Message and run rows as their mappers take them (`rows.MESSAGE_COLUMNS`, `rows.RUN_COLUMNS`);
-# pages of them are read as `page_budget` selects them (JSON as text, each row's size last).
-_WITH_REFS = tuple(messages.c[name] for name in MESSAGE_COLUMNS)
-_RUN_COLUMNS = tuple(as_text(runs.c[name]) for name in RUN_COLUMNS)
-# A message row with its evidence refs left out (read back as none): refs are a message's largest
-# column, and turning them into values costs more than the rest of it; surfaces that never show
-# refs (Agno) read messages without them.
-_WITHOUT_REFS = tuple(sa.null().label("refs") if c.key == "refs" else c for c in _WITH_REFS)
-# what a page of messages or runs counts against its byte budget
-_LARGE_MESSAGE_COLUMNS = ("content", "thinkings", "refs", "tool_calls", "metrics", "extra")
-_LARGE_RUN_COLUMNS = ("input", "content", "metrics", "extra")
-_RUN_ORDER = (("run_index", False), ("created_at", False), ("id", False))
-
-
-class ConversationPart(SqlBase):
+class AppendsPart(SqlBase):
     _appends = itertools.count()
 
     @functools.cached_property
-    def _writes(self) -> WriteStatements:
+    def write_statements(self) -> WriteStatements:
+        """The append's statements, compiled once. Turning their `direct` off sends them through
+        the engine again, so its events see them (the benchmark's SQL capture does)."""
         return WriteStatements(self.engine)
 
     def append(self, tenant_id: str, request: AppendRequest) -> Appended:
         with self.write() as conn:
-            writer = self._writes.on(conn)
+            writer = self.write_statements.on(conn)
             row = self._lock_session(writer, tenant_id, request)
             if request.idempotency is not None:
                 replay = self._replay(writer, tenant_id, request, request.idempotency)
@@ -280,139 +236,6 @@ class ConversationPart(SqlBase):
         if next(self._appends) % _PURGE_EVERY == 0:
             before = {"tenant_id": tenant_id, "before": now_us - IDEMPOTENCY_TTL_US}
             writer.execute("idempotency purge", _purge_keys, before)
-
-    # reads
-
-    def _session_exists(self, tenant_id: str, session_id: str, scope_user: str | None) -> bool:
-        found = self.select_where(
-            "session exists",
-            lambda: sa.select(sessions.c.id),
-            SESSION_FILTERS,
-            session_key(tenant_id, session_id, scope_user),
-        )
-        return bool(found)
-
-    def list_messages(
-        self,
-        tenant_id: str,
-        session_id: str,
-        query: MessageQuery,
-        *,
-        scope_user: str | None = None,
-        session_read: bool = False,
-        max_bytes: int | None = None,
-    ) -> Page[Message] | None:
-        # Messages exist only with their session (they are deleted with it, in one transaction),
-        # so for a caller not confined to one user, finding messages proves the session exists:
-        # it is looked up only when none are found.
-        ask_first = not session_read and scope_user is not None
-        if ask_first and not self._session_exists(tenant_id, session_id, scope_user):
-            return None
-        values: dict[str, Any] = {"tenant_id": tenant_id, "session_id": session_id}
-        if query.after is not None:
-            values["after"] = query.after
-        if query.before is not None:
-            values["before"] = query.before
-        if query.run_ids is not None:
-            values["run_ids"] = tuple(query.run_ids)
-        with_refs = query.with_refs
-        rows, has_more = self.select_budgeted(
-            f"messages {query.order} refs={with_refs}",
-            _WITH_REFS if with_refs else _WITHOUT_REFS,
-            MESSAGE_FILTERS,
-            values,
-            large=_LARGE_MESSAGE_COLUMNS,
-            order_by=(("seq", query.order == "desc"),),
-            limit=query.limit,
-            max_bytes=UNBOUNDED if max_bytes is None else max_bytes,
-        )
-        unproven = not rows and not session_read and not ask_first
-        if unproven and not self._session_exists(tenant_id, session_id, None):
-            return None
-        items = [message_from_columns(r) for r in rows]
-        next_cursor = str(items[-1].seq) if has_more and items else None
-        return Page(items=items, has_more=has_more, next_cursor=next_cursor)
-
-    def list_runs(
-        self,
-        tenant_id: str,
-        session_id: str,
-        query: RunQuery,
-        *,
-        scope_user: str | None = None,
-        session_read: bool = False,
-    ) -> list[Run] | None:
-        if not session_read and not self._session_exists(tenant_id, session_id, scope_user):
-            return None
-        values = _run_values(tenant_id, session_id, query)
-
-        def base() -> sa.Select[Any]:
-            return sa.select(*_RUN_COLUMNS).order_by(runs.c.run_index, runs.c.created_at, runs.c.id)
-
-        found = self.select_where("runs", base, RUN_FILTERS, values, raw=True)
-        return [run_from_columns(r) for r in found]
-
-    def run_page(
-        self,
-        tenant_id: str,
-        session_id: str,
-        query: RunQuery,
-        *,
-        after: Run | None = None,
-        limit: int,
-        max_bytes: int | None = None,
-        scope_user: str | None = None,
-        session_read: bool = False,
-    ) -> Page[Run] | None:
-        """The runs of `list_runs` that follow `after`, a page at a time: at most `limit`, cut
-        after the run that takes the page's text and JSON to `max_bytes` (`page_budget`). The
-        next page follows the last run of this one (`next_cursor` stays None)."""
-        if not session_read and not self._session_exists(tenant_id, session_id, scope_user):
-            return None
-        values = _run_values(tenant_id, session_id, query)
-        if after is not None:
-            values["after_run"] = (after.index, to_micros(after.created_at), after.id)
-        rows, has_more = self.select_budgeted(
-            "runs",
-            tuple(runs.c[name] for name in RUN_COLUMNS),
-            RUN_FILTERS,
-            values,
-            large=_LARGE_RUN_COLUMNS,
-            order_by=_RUN_ORDER,
-            limit=limit,
-            max_bytes=UNBOUNDED if max_bytes is None else max_bytes,
-        )
-        return Page(items=[run_from_columns(r) for r in rows], has_more=has_more)
-
-    def get_run(
-        self,
-        tenant_id: str,
-        session_id: str,
-        run_id: str,
-        *,
-        scope_user: str | None = None,
-    ) -> Run | None:
-        if not self._session_exists(tenant_id, session_id, scope_user):
-            return None
-        values = {"tenant_id": tenant_id, "session_id": session_id, "id": run_id}
-        rows = self.select_where(
-            "run", lambda: sa.select(*_RUN_COLUMNS), RUN_FILTERS, values, raw=True
-        )
-        return run_from_columns(rows[0]) if rows else None
-
-
-def _run_values(tenant_id: str, session_id: str, query: RunQuery) -> dict[str, Any]:
-    """The RUN_FILTERS values of a query for a session's runs."""
-    values: dict[str, Any] = {"tenant_id": tenant_id, "session_id": session_id}
-    if query.created_after is not None:
-        values["created_after"] = to_micros(query.created_after)
-    if query.created_before is not None:
-        values["created_before"] = to_micros(query.created_before)
-    if query.statuses:
-        values["statuses"] = tuple(s.upper() for s in query.statuses)
-    if query.with_parent is not None:
-        values["with_parent"] = int(query.with_parent)
-    return values
 
 
 # The write path's statements, described with bind parameters (compiled once per dialect).

@@ -1,4 +1,9 @@
-"""Mapping between table rows and domain values. Pure functions, no queries.
+"""Domain values from table rows: the column order each mapper takes, and how stored JSON reads.
+Pure functions, no queries (what is written is `row_writes`).
+
+The mappers take the driver's own rows, JSON columns as text (SQLite) or decoded (PostgreSQL), and
+build values without validating them again (`trusted_values`): this is the read path of every list
+and detail page.
 
 Rows are read as they are, whatever older versions stored: JSON text that orjson does not read
 (NaN, Infinity, 1e999) reads as null there (`stored_json`), and an evidence time that is not a
@@ -9,13 +14,13 @@ Migration 0004 repairs such rows; until it runs, they are read this way.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, KeysView, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import orjson
 from pydantic import BaseModel
 
-from convostore.ids import from_micros, to_micros
+from convostore.ids import from_micros
 from convostore.models import (
     ApiKey,
     EvidenceItem,
@@ -30,118 +35,10 @@ from convostore.models import (
     Thinking,
 )
 from convostore.storage.stored_json import stored_json
+from convostore.storage.trusted_values import builder, whole_builder
 
 Row = Mapping[Any, Any]
 V = TypeVar("V", bound=BaseModel)
-_MISSING: Any = object()
-# per model: every field in order (a default, or _MISSING), the fields with default factories,
-# and the field names as a set-like view
-_TEMPLATES: dict[
-    type[BaseModel], tuple[dict[str, Any], dict[str, Callable[[], Any]], KeysView[str]]
-] = {}
-
-
-def trusted(cls: type[V], values: dict[str, Any]) -> V:
-    """A value built from our own rows without validating it again; `values` becomes its own.
-
-    Everything in the database was validated on its way in, and validating it again on the way
-    out cost list pages more than their query (pydantic's `model_construct` is slower still). The
-    result is the instance validation would give; `tests/unit/test_rows.py` holds them equal. The
-    caller hands over a fresh dict (the mappers below build one per row, and decoded JSON is new):
-    when it names every field, it is used as it is.
-    """
-    template = _TEMPLATES.get(cls)
-    if template is None:
-        template = _TEMPLATES[cls] = _template_of(cls)
-    defaults, factories, names = template
-    if values.keys() == names:
-        return _assembled(cls, values)
-    full = dict(defaults)
-    full.update(values)  # keys already present keep their (field) order
-    for name, factory in factories.items():
-        if full[name] is _MISSING:
-            full[name] = factory()
-    value = cls.__new__(cls)
-    _set_dict(value, full)
-    _set_fields_set(value, set(values))
-    _set_extra(value, None)
-    _set_private(value, None)
-    return value
-
-
-def _assembled(cls: type[V], full: dict[str, Any]) -> V:
-    """The value whose fields are `full`, which names every field of `cls` in order."""
-    return _whole(cls)(full)
-
-
-def _assembler(cls: type[V], *, whole: bool = False) -> Callable[[dict[str, Any]], V]:
-    """Builds `cls` values with its lookups done once: from dicts that name every field
-    (`whole`), or from freshly decoded JSON objects of ours, which do when we wrote them (those
-    that do not are handed to `trusted`).
-
-    The values one builder makes share one set of "fields set": it names every field already,
-    and pydantic only ever adds to it (assigning a field) or copies it (`model_copy`), so sharing
-    it changes nothing, and saves building a set per value (a page of messages holds dozens of
-    values).
-    """
-    names = dict.fromkeys(cls.model_fields).keys()
-    every_field = set(cls.model_fields)
-    new = cls.__new__
-
-    def build(data: dict[str, Any]) -> V:
-        if not whole and data.keys() != names:
-            return trusted(cls, data)
-        value = new(cls)
-        _set_dict(value, data)
-        _set_fields_set(value, every_field)
-        _set_extra(value, None)
-        _set_private(value, None)
-        return value
-
-    return build
-
-
-def _whole(cls: type[V]) -> Callable[[dict[str, Any]], V]:
-    """The one builder of whole `cls` values."""
-    build = _WHOLE.get(cls)
-    if build is None:
-        build = _WHOLE[cls] = _assembler(cls, whole=True)
-    return build
-
-
-_WHOLE: dict[type[BaseModel], Callable[[dict[str, Any]], Any]] = {}
-
-
-def _slot_setter(name: str) -> Callable[[Any, Any], None]:
-    """Sets one of the slots pydantic keeps an instance's state in, past its validating setattr."""
-    descriptor = BaseModel.__dict__.get(name)
-    if descriptor is not None and hasattr(descriptor, "__set__"):
-        return descriptor.__set__  # type: ignore[no-any-return]
-    return lambda instance, value: object.__setattr__(instance, name, value)
-
-
-_set_dict = _slot_setter("__dict__")
-_set_fields_set = _slot_setter("__pydantic_fields_set__")
-_set_extra = _slot_setter("__pydantic_extra__")
-_set_private = _slot_setter("__pydantic_private__")
-
-
-def _template_of(
-    cls: type[BaseModel],
-) -> tuple[dict[str, Any], dict[str, Callable[[], Any]], KeysView[str]]:
-    defaults: dict[str, Any] = {}
-    factories: dict[str, Callable[[], Any]] = {}
-    for name, field in cls.model_fields.items():
-        defaults[name] = _MISSING if field.is_required() else field.default
-        if field.default_factory is not None:
-            defaults[name] = _MISSING
-            factories[name] = field.default_factory  # type: ignore[assignment]
-    return defaults, factories, dict.fromkeys(cls.model_fields).keys()
-
-
-def _or_none(value: Any) -> Any:
-    """Empty JSON values are stored as NULL."""
-    return value if value else None
 
 
 def session_from_row(row: Row) -> Session:
@@ -247,10 +144,6 @@ def session_from_columns(row: Sequence[Any]) -> Session:
 _BRIEF_WIDTH = len(BRIEF_SESSION_COLUMNS)
 
 
-def summary_to_json(summary: Summary | None) -> dict[str, Any] | None:
-    return summary.model_dump(mode="json") if summary is not None else None
-
-
 # The columns of a message row, in the order `message_from_columns` takes them: the fields of
 # `Message`, in order.
 MESSAGE_COLUMNS = (
@@ -323,13 +216,13 @@ def _values_of(column: Any, build: Callable[[Any], V]) -> list[V]:
     return [build(item) for item in column] if column else []
 
 
-_session = _whole(Session)
-_message = _whole(Message)
-_run = _whole(Run)
-_thinking = _assembler(Thinking)
-_source = _assembler(EvidenceSource)
-_item = _assembler(EvidenceItem)
-_evidence_ref = _whole(EvidenceRef)
+_session = whole_builder(Session)
+_message = whole_builder(Message)
+_run = whole_builder(Run)
+_thinking = builder(Thinking)
+_source = builder(EvidenceSource)
+_item = builder(EvidenceItem)
+_evidence_ref = whole_builder(EvidenceRef)
 
 
 def evidence_ref_from_json(data: dict[str, Any]) -> EvidenceRef:
@@ -360,58 +253,6 @@ def _time(value: Any, missing: float | None = None) -> float | None:
         if math.isfinite(number):
             return number
     return missing
-
-
-def evidence_span(ref: EvidenceRef) -> tuple[float | None, float | None]:
-    """The span a reference's items cover, `(earliest start, latest end)`, an item without an
-    end ending where it starts; `(None, None)` without items. What evidence rows index."""
-    if not ref.items:
-        return None, None
-    starts = [item.start for item in ref.items]
-    ends = [item.end if item.end is not None else item.start for item in ref.items]
-    return min(starts), max(ends)
-
-
-def message_to_row(
-    tenant_id: str, message: Message, created_at_us: int | None = None
-) -> dict[str, Any]:
-    """The row of a stored message; `created_at_us` when the caller has its timestamp already."""
-    thinkings, refs = message.thinkings, message.refs
-    return {
-        "tenant_id": tenant_id,
-        "session_id": message.session_id,
-        "seq": message.seq,
-        "id": message.id,
-        "run_id": message.run_id,
-        "role": message.role,
-        "content": message.content,
-        "thinkings": [t.model_dump(mode="json") for t in thinkings] if thinkings else None,
-        "refs": [r.model_dump(mode="json") for r in refs] if refs else None,
-        "tool_calls": message.tool_calls or None,
-        "metrics": message.metrics or None,
-        "from_history": message.from_history,
-        "extra": message.extra or None,
-        "created_at": to_micros(message.created_at) if created_at_us is None else created_at_us,
-    }
-
-
-def evidence_rows(tenant_id: str, message: Message) -> list[dict[str, Any]]:
-    rows = []
-    for index, ref in enumerate(message.refs):
-        start_min, end_max = evidence_span(ref)
-        rows.append(
-            {
-                "tenant_id": tenant_id,
-                "source_id": ref.source.id,
-                "session_id": message.session_id,
-                "seq": message.seq,
-                "ref_index": index,
-                "source_kind": ref.source.kind,
-                "start_min": start_min,
-                "end_max": end_max,
-            }
-        )
-    return rows
 
 
 # The columns of a run row, in the order `run_from_columns` takes them: the fields of `Run`, in
@@ -466,25 +307,6 @@ def run_from_columns(row: Sequence[Any]) -> Run:
     )
 
 
-def run_to_row(tenant_id: str, run: Run) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant_id,
-        "session_id": run.session_id,
-        "id": run.id,
-        "run_index": run.index,
-        "parent_run_id": run.parent_run_id,
-        "component_id": run.component_id,
-        "user_id": run.user_id,
-        "status": run.status,
-        "input": run.input,
-        "content": run.content,
-        "metrics": _or_none(run.metrics),
-        "extra": _or_none(run.extra),
-        "created_at": to_micros(run.created_at),
-        "updated_at": to_micros(run.updated_at),
-    }
-
-
 def memory_from_row(row: Row) -> Memory:
     source = row["source"]
     return Memory(
@@ -499,22 +321,6 @@ def memory_from_row(row: Row) -> Memory:
         created_at=from_micros(row["created_at"]),
         updated_at=from_micros(row["updated_at"]),
     )
-
-
-def memory_to_row(tenant_id: str, memory: Memory) -> dict[str, Any]:
-    return {
-        "tenant_id": tenant_id,
-        "id": memory.id,
-        "user_id": memory.user_id,
-        "memory": memory.memory,
-        "topics": _or_none(memory.topics),
-        "agent_id": memory.agent_id,
-        "team_id": memory.team_id,
-        "source": memory.source.model_dump(mode="json") if memory.source else None,
-        "extra": _or_none(memory.extra),
-        "created_at": to_micros(memory.created_at),
-        "updated_at": to_micros(memory.updated_at),
-    }
 
 
 def key_from_row(row: Row) -> ApiKey:
