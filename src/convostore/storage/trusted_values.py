@@ -6,14 +6,21 @@ store to append; validating it again on the way out cost list pages more than th
 would give (`tests/unit/test_rows.py` holds them equal) by filling pydantic's instance slots
 directly, so they depend on how pydantic keeps an instance's state: that is all this module knows
 about pydantic's insides.
+
+So it checks itself when first imported (`slot_writes_hold`): a sample value is built both ways
+and must compare, dump, copy and assign alike. If it does not (a pydantic release that keeps
+its state differently), or if `CONVOSTORE_TRUSTED_VALUES=0` is set, every value is validated as
+usual instead: slower, never wrong. docs/performance.md has the gain and how to remove it.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable, KeysView
 from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 V = TypeVar("V", bound=BaseModel)
 _MISSING: Any = object()
@@ -31,6 +38,8 @@ def trusted(cls: type[V], values: dict[str, Any]) -> V:
     new): when it names every field, it is used as it is; fields it leaves out get their
     defaults.
     """
+    if not SLOT_WRITES:
+        return cls.model_validate(values)
     template = _TEMPLATES.get(cls)
     if template is None:
         template = _TEMPLATES[cls] = _template_of(cls)
@@ -60,6 +69,8 @@ def builder(cls: type[V], *, whole: bool = False) -> Callable[[dict[str, Any]], 
     it changes nothing, and saves building a set per value (a page of messages holds dozens of
     values).
     """
+    if not SLOT_WRITES:
+        return cls.model_validate
     names = dict.fromkeys(cls.model_fields).keys()
     every_field = set(cls.model_fields)
     new = cls.__new__
@@ -113,3 +124,45 @@ def _template_of(
             defaults[name] = _MISSING
             factories[name] = field.default_factory  # type: ignore[assignment]
     return defaults, factories, dict.fromkeys(cls.model_fields).keys()
+
+
+class _Sample(BaseModel):
+    """A value of the kinds the domain models hold: required, defaulted, made by a factory."""
+
+    id: str
+    count: int = 0
+    tags: list[str] = Field(default_factory=list)
+    inner: dict[str, Any] | None = None
+
+
+def slot_writes_hold() -> bool:
+    """Whether values built by writing the slots behave exactly as validated ones do, in the
+    pydantic this process runs with."""
+    whole = {"id": "a", "count": 2, "tags": ["x"], "inner": {"k": [1]}}
+    try:
+        for values in (whole, {"id": "b"}):
+            built = trusted(_Sample, dict(values))
+            made = _Sample.model_validate(dict(values))
+            same = (
+                built == made
+                and built.model_dump() == made.model_dump()
+                and built.model_dump_json() == made.model_dump_json()
+                and built.model_fields_set == made.model_fields_set
+                and built.model_copy(update={"count": 3}) == made.model_copy(update={"count": 3})
+            )
+            if not same:
+                return False
+        built = whole_builder(_Sample)(dict(whole))
+        built.count = 5
+        return built.count == 5 and built == _Sample.model_validate({**whole, "count": 5})
+    except Exception:  # any failure means: do not trust slot writes here
+        return False
+
+
+SLOT_WRITES = os.environ.get("CONVOSTORE_TRUSTED_VALUES", "1") != "0"
+if SLOT_WRITES and not slot_writes_hold():
+    SLOT_WRITES = False
+    logging.getLogger("convostore.storage").warning(
+        "this pydantic keeps instance state differently: stored values are validated as they"
+        " are read (slower, still correct)"
+    )
