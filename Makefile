@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test smoke lint typecheck clean
+.PHONY: run test test-plain smoke lint typecheck clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: $(VENV)/.server
 ## test: ruff, import-linter, mypy and the whole pytest suite (PostgreSQL cases run when a server is reachable)
 test: $(VENV)/.dev lint typecheck
 	$(BIN)/python -m pytest
+
+## test-plain: the whole pytest suite with the fast path off (FastAPI serves every request)
+test-plain: $(VENV)/.dev
+	CONVOSTORE_TEST_FAST_ROUTES=0 $(BIN)/python -m pytest
 
 ## smoke: a clean install of [server,postgres] in a temporary virtualenv, real servers driven over HTTP
 smoke:
