@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     # requests bound by a plan and GETs served in front of FastAPI's stack (server.fastpath);
     # off: FastAPI serves every request itself, with the same answers
     fast_routes: bool = True
+    # FastAPI's OpenTelemetry instrumentation, for an application that configures OpenTelemetry
+    # providers; off, FastAPI skips the per-request check whether any are configured
+    opentelemetry: bool = False
     # memory for listing rows already mapped to values, per database (storage.row_memo); 0: off
     listing_cache_mb: int = Field(default=DEFAULT_LISTING_CACHE_MB, ge=0, le=65_536)
     statement_timeout_ms: int = 30_000

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.telemetry import TelemetryConfig
 from starlette.types import ASGIApp
 
 from convostore.auth import KeyService
@@ -74,6 +75,9 @@ def build_context(settings: Settings, store: Store | None = None) -> AppContext:
     )
 
 
+_NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False}
+
+
 class ConvostoreApp(FastAPI):
     """FastAPI with convostore's layers (request ids, metrics, headers, CORS) outside its own
     stack and, unless `fast_routes` is off, `fastpath.LeanDispatch` in front of that stack."""
@@ -118,6 +122,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        # off, FastAPI's public switch for its telemetry saves a per-request provider check
+        telemetry=None if settings.opentelemetry else _NO_TELEMETRY,
     )
     app.fast_routes = settings.fast_routes
     install_error_handlers(app)

@@ -37,15 +37,13 @@ class AppContext:
     started_at: datetime = field(default_factory=utcnow)
     rate_limiter: RateLimiter | None = None
 
-    @property
-    def db(self) -> Database:
-        """The main database."""
-        return self.databases[self.settings.default_database_id]
+    # the main database and its service, looked up once (every request uses them)
+    db: Database = field(init=False)
+    service: SessionService = field(init=False)
 
-    @property
-    def service(self) -> SessionService:
-        """The service over the main database."""
-        return self.services[self.settings.default_database_id]
+    def __post_init__(self) -> None:
+        self.db = self.databases[self.settings.default_database_id]
+        self.service = self.services[self.settings.default_database_id]
 
     @property
     def store(self) -> Store:

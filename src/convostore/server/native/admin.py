@@ -43,7 +43,8 @@ async def health(request: Request) -> JSONResponse:
     summary="Erase every session, run, message and memory of one end user",
 )
 async def delete_user(request: Request, user_id: str, caller: Caller) -> JSONResponse:
-    erasure = await context(request).db.write(context(request).service.delete_user, caller, user_id)
+    ctx = context(request)
+    erasure = await ctx.db.write(ctx.service.delete_user, caller, user_id)
     return JSONResponse(erasure_json(erasure))
 
 
@@ -60,9 +61,10 @@ def _tenant_for(caller: Principal, requested: str | None) -> str:
 
 @router.post("/keys", tags=["keys"], status_code=201, response_model=KeyOut, summary="Create a key")
 async def create_key(request: Request, body: CreateKeyBody, caller: Caller) -> JSONResponse:
+    ctx = context(request)
     tenant = _tenant_for(caller, body.tenant)
-    keys = context(request).keys
-    created = await context(request).db.write(
+    keys = ctx.keys
+    created = await ctx.db.write(
         keys.create, tenant, body.role, user_id=body.user_id, name=body.name
     )
     return JSONResponse(key_json(created.record, created.key), status_code=201)
@@ -77,7 +79,6 @@ async def list_keys(request: Request, caller: Caller) -> JSONResponse:
 
 @router.delete("/keys/{key_id}", tags=["keys"], response_model=KeyOut, summary="Revoke a key")
 async def revoke_key(request: Request, key_id: str, caller: Caller) -> JSONResponse:
-    record = await context(request).db.write(
-        context(request).keys.revoke, _tenant_for(caller, None), key_id
-    )
+    ctx = context(request)
+    record = await ctx.db.write(ctx.keys.revoke, _tenant_for(caller, None), key_id)
     return JSONResponse(key_json(record))

@@ -70,6 +70,7 @@ async def find_evidence(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     after: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> JSONResponse:
+    ctx = context(request)
     query = EvidenceQuery(
         source_id=source_id,
         session_id=session_id,
@@ -78,8 +79,8 @@ async def find_evidence(
         limit=limit,
         after=after,
     )
-    service = context(request).service
-    page = await context(request).db.read(service.find_evidence, caller, query)
+    service = ctx.service
+    page = await ctx.db.read(service.find_evidence, caller, query)
     return JSONResponse(
         {
             "object": "list",

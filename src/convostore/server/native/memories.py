@@ -29,8 +29,9 @@ Caller = Annotated[Principal, Depends(principal_from)]
 
 @router.post("", status_code=201, response_model=MemoryOut, summary="Create a memory")
 async def create_memory(request: Request, body: MemoryBody, caller: Caller) -> JSONResponse:
+    ctx = context(request)
     new = NewMemory(**body.model_dump())
-    memory = await context(request).db.write(context(request).service.create_memory, caller, new)
+    memory = await ctx.db.write(ctx.service.create_memory, caller, new)
     return JSONResponse(memory_json(memory), status_code=201)
 
 
@@ -47,6 +48,7 @@ async def list_memories(
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     after: str | None = None,
 ) -> JSONResponse:
+    ctx = context(request)
     query = MemoryQuery(
         user_id=user_id,
         agent_id=agent_id,
@@ -57,16 +59,17 @@ async def list_memories(
         limit=limit,
         after=after,
     )
-    service = context(request).service
-    page = await context(request).db.read(service.list_memories, caller, query, budgeted=True)
+    service = ctx.service
+    page = await ctx.db.read(service.list_memories, caller, query, budgeted=True)
     items = [memory_json(m) for m in page.items]
     return JSONResponse(list_json(items, page.has_more, page.next_cursor))
 
 
 @router.get("/{memory_id}", response_model=MemoryOut, summary="Read a memory")
 async def get_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
-    service = context(request).service
-    memory = await context(request).db.read(service.get_memory, caller, memory_id)
+    ctx = context(request)
+    service = ctx.service
+    memory = await ctx.db.read(service.get_memory, caller, memory_id)
     return JSONResponse(memory_json(memory))
 
 
@@ -74,17 +77,15 @@ async def get_memory(request: Request, memory_id: str, caller: Caller) -> JSONRe
 async def replace_memory(
     request: Request, memory_id: str, body: MemoryBody, caller: Caller
 ) -> JSONResponse:
+    ctx = context(request)
     new = NewMemory(**body.model_dump(exclude={"id"}))
-    memory = await context(request).db.write(
-        context(request).service.replace_memory, caller, memory_id, new
-    )
+    memory = await ctx.db.write(ctx.service.replace_memory, caller, memory_id, new)
     return JSONResponse(memory_json(memory))
 
 
 @router.delete("/{memory_id}", response_model=DeletedOut, summary="Delete a memory")
 async def delete_memory(request: Request, memory_id: str, caller: Caller) -> JSONResponse:
-    if not await context(request).db.write(
-        context(request).service.delete_memories, caller, [memory_id]
-    ):
+    ctx = context(request)
+    if not await ctx.db.write(ctx.service.delete_memories, caller, [memory_id]):
         raise NotFound(f"memory {memory_id!r} not found", param="memory_id")
     return JSONResponse({"object": "memory", "id": memory_id, "deleted": True})

@@ -64,9 +64,10 @@ async def append_messages(
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    ctx = context(request)
     create = (body.session or NewSession()) if body.create_if_missing else None
-    appended = await context(request).db.write(
-        context(request).service.append_messages,
+    appended = await ctx.db.write(
+        ctx.service.append_messages,
         caller,
         session_id,
         body.messages,
@@ -91,9 +92,10 @@ async def list_messages(
     order: SortOrder = "asc",
     run_id: Annotated[list[str] | None, Query(description="only messages of these runs")] = None,
 ) -> JSONResponse:
+    ctx = context(request)
     query = MessageQuery(after=after, before=before, limit=limit, order=order, run_ids=run_id)
-    service = context(request).service
-    page = await context(request).db.read(service.list_messages, caller, session_id, query)
+    service = ctx.service
+    page = await ctx.db.read(service.list_messages, caller, session_id, query)
     items = [message_json(m) for m in page.items]
     return JSONResponse(list_json(items, page.has_more, page.next_cursor))
 
@@ -106,10 +108,11 @@ async def record_run(
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
+    ctx = context(request)
     create = (body.session or NewSession()) if body.create_if_missing else None
     run = NewRun.model_validate(body.model_dump(exclude={"create_if_missing", "session"}))
-    appended = await context(request).db.write(
-        context(request).service.record_run,
+    appended = await ctx.db.write(
+        ctx.service.record_run,
         caller,
         session_id,
         run,
@@ -134,11 +137,12 @@ async def list_runs(
     status: Annotated[list[str] | None, Query(description="repeatable, case-insensitive")] = None,
 ) -> Response:
     """Every run of the session; a long list is read and sent a page at a time."""
+    ctx = context(request)
     query = RunQuery(created_after=created_after, created_before=created_before, statuses=status)
-    service = context(request).service
+    service = ctx.service
     fetch = functools.partial(_runs_after, service, caller, session_id, query)
     start: tuple[Run, ...] = ()
-    first, rest = await first_and_rest(context(request).db, fetch, start)
+    first, rest = await first_and_rest(ctx.db, fetch, start)
     if rest is None:
         return JSONResponse({"object": "list", "data": first})
     return JSONStream({"object": "list", "data": rest})
@@ -161,10 +165,11 @@ def _runs_after(
 @router.get("/runs/{run_id}", response_model=RunOut, summary="Read a run with its messages")
 async def get_run(request: Request, session_id: str, run_id: str, caller: Caller) -> Response:
     """The run and every message of it; many messages are read and sent a page at a time."""
-    service = context(request).service
-    run = await context(request).db.read(service.get_run, caller, session_id, run_id)
+    ctx = context(request)
+    service = ctx.service
+    run = await ctx.db.read(service.get_run, caller, session_id, run_id)
     fetch = functools.partial(_run_messages_after, service, caller, session_id, run_id)
-    first, rest = await first_and_rest(context(request).db, fetch, 0)
+    first, rest = await first_and_rest(ctx.db, fetch, 0)
     body = run_json(run)
     if rest is None:
         body["messages"] = first

@@ -47,7 +47,8 @@ Caller = Annotated[Principal, Depends(principal_from)]
 
 @router.post("", status_code=201, response_model=SessionOut, summary="Create a session")
 async def create_session(request: Request, body: CreateSessionBody, caller: Caller) -> JSONResponse:
-    session = await context(request).db.write(context(request).service.create_session, caller, body)
+    ctx = context(request)
+    session = await ctx.db.write(ctx.service.create_session, caller, body)
     return JSONResponse(session_json(session), status_code=201)
 
 
@@ -77,9 +78,10 @@ class ListSessionsParams(BaseModel):
 async def list_sessions(
     request: Request, caller: Caller, params: Annotated[ListSessionsParams, Query()]
 ) -> JSONResponse:
+    ctx = context(request)
     query = SessionQuery(**params.__dict__, brief=True)  # its fields, without model_dump's walk
-    service = context(request).service
-    page = await context(request).db.read(service.list_sessions, caller, query)
+    service = ctx.service
+    page = await ctx.db.read(service.list_sessions, caller, query)
     body = list_json([session_item_json(s) for s in page.items], page.has_more, page.next_cursor)
     if params.include_total:
         body["total_count"] = page.total
@@ -95,10 +97,9 @@ async def get_session(
         int, Query(ge=0, le=1000, description="also return the first N messages")
     ] = 0,
 ) -> JSONResponse:
-    service = context(request).service
-    session, page = await context(request).db.read(
-        _detail, service, caller, session_id, include_messages
-    )
+    ctx = context(request)
+    service = ctx.service
+    session, page = await ctx.db.read(_detail, service, caller, session_id, include_messages)
     body = session_json(session)
     if page is not None:
         body["messages"] = list_json(
@@ -121,16 +122,14 @@ def _detail(
 async def update_session(
     request: Request, session_id: str, body: SessionPatch, caller: Caller
 ) -> JSONResponse:
-    session = await context(request).db.write(
-        context(request).service.update_session, caller, session_id, body
-    )
+    ctx = context(request)
+    session = await ctx.db.write(ctx.service.update_session, caller, session_id, body)
     return JSONResponse(session_json(session))
 
 
 @router.delete("/{session_id}", response_model=DeletedOut, summary="Delete a session")
 async def delete_session(request: Request, session_id: str, caller: Caller) -> JSONResponse:
-    if not await context(request).db.write(
-        context(request).service.delete_sessions, caller, [session_id]
-    ):
+    ctx = context(request)
+    if not await ctx.db.write(ctx.service.delete_sessions, caller, [session_id]):
         raise NotFound(f"session {session_id!r} not found", param="session_id")
     return JSONResponse({"object": "session", "id": session_id, "deleted": True})
