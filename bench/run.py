@@ -122,9 +122,8 @@ class Run:
         with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
             # prepared SQLite reads and writes bypass the engine events the capture listens to
             store = client.app.state.ctx.store  # type: ignore[attr-defined]
-            for prepared in (getattr(store, "_readers", None), store.write_statements):
-                if prepared is not None:
-                    prepared.direct = False
+            for prepared in (store.read_statements, store.write_statements):
+                prepared.direct = False
             drop_append_targets(client)
             for case in self.cases:
                 if case.write:

@@ -109,6 +109,12 @@ class SqlBase:
     def _readers(self) -> ReadConnections:
         return ReadConnections(self.engine, loop_reads=self.loop_reads_enabled)
 
+    @property
+    def read_statements(self) -> ReadConnections:
+        """The prepared read statements' connections (the benchmark's SQL capture turns their
+        `direct` off, so that every statement passes the engine's events)."""
+        return self._readers
+
     def read_placement(self) -> ReadPlacement:
         """Where this store's reads may run (`storage.placement`): an embedded SQLite read on
         the event loop; a PostgreSQL read on the loop's asynchronous connections when reads on
