@@ -407,3 +407,69 @@ class UserErasure(Value):
     runs: int
     messages: int
     memories: int
+
+
+# --- search -----------------------------------------------------------------------------------
+
+SearchKind = Literal["title", "summary", "memory", "content", "thinking", "evidence"]
+# Best first: where the words were found ranks a hit (see docs/search.md).
+SEARCH_KINDS: tuple[SearchKind, ...] = (
+    "title",
+    "summary",
+    "memory",
+    "content",
+    "thinking",
+    "evidence",
+)
+
+
+class SearchQuery(Value):
+    """Full-text search: `q` in the texts of `kinds`, narrowed by the filters.
+
+    `source_id` keeps message hits whose message cites that source; with `start`/`end`, only
+    those whose citation of it overlaps `[start, end]` (closed: touching counts). Bounds that are
+    not finite are let through here and refused by the service, with its own message.
+    """
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=True)
+
+    q: str
+    kinds: list[SearchKind] | None = None
+    user_id: str | None = None
+    component_id: str | None = None
+    type: SessionType | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    source_id: str | None = None
+    start: float | None = None
+    end: float | None = None
+    limit: int = 20
+    after: str | None = None
+
+
+class SearchEvidence(Value):
+    """The cited item an evidence hit's words were found in: where to jump in the video."""
+
+    source_id: str
+    source_kind: str
+    item_kind: str
+    start: float
+    end: float | None = None
+
+
+class SearchHit(Value):
+    """One text that matched: a message's content, reasoning or evidence, a session's title or
+    summary, or a memory. `snippet` is HTML-escaped with the matched words in `<mark>`."""
+
+    kind: SearchKind
+    session_id: str | None = None
+    session_title: str | None = None
+    seq: int | None = None
+    message_id: str | None = None
+    role: Role | None = None
+    memory_id: str | None = None
+    user_id: str
+    created_at: datetime
+    snippet: str
+    score: float
+    evidence: SearchEvidence | None = None

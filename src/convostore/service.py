@@ -33,6 +33,8 @@ from convostore.models import (
     Principal,
     Run,
     RunQuery,
+    SearchHit,
+    SearchQuery,
     Session,
     SessionPatch,
     SessionQuery,
@@ -62,6 +64,7 @@ from convostore.validation import (
 P = ParamSpec("P")
 R = TypeVar("R")
 T = TypeVar("T")
+MAX_SEARCH_PAGE = 100
 _SESSION_JSON_FIELDS = ("state", "metadata", "component_data", "extra")
 # What a total does not depend on: everything else in a SessionQuery is a filter.
 _PAGING_FIELDS = {"sort", "order", "limit", "after", "offset", "include_total", "brief"}
@@ -530,6 +533,29 @@ class SessionService:
             scope_user=principal.user_id,
             max_bytes=self.limits.max_page_bytes,
         )
+
+    # --- search -------------------------------------------------------------------------------
+
+    def search(self, principal: Principal, query: SearchQuery) -> Page[SearchHit]:
+        """Texts holding every clause of `q`, best first; a scoped key finds only its user's."""
+        check_limit(query.limit, min(MAX_SEARCH_PAGE, self.limits.max_page_size))
+        check_text(query.q, self.limits.max_query_chars, "q")
+        for name in ("component_id", "source_id", "after"):
+            check_ref(getattr(query, name), name)
+        for name in ("start", "end"):
+            value = getattr(query, name)
+            if value is not None and not math.isfinite(value):
+                raise InvalidRequest(f"{name} must be a finite number of seconds", param=name)
+            if value is not None and query.source_id is None:
+                raise InvalidRequest(
+                    f"{name} needs source_id (the video it is a time in)", param=name
+                )
+        if query.start is not None and query.end is not None and query.start > query.end:
+            raise InvalidRequest("start must not be after end", param="start")
+        user_id = self._filter_user(principal, query.user_id)
+        if user_id != query.user_id:
+            query = query.model_copy(update={"user_id": user_id})
+        return self.store.search(principal.tenant_id, query)
 
     # --- memories -----------------------------------------------------------------------------
 

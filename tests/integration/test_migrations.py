@@ -13,7 +13,13 @@ from alembic.runtime.migration import MigrationContext
 from convostore.ids import to_micros, utcnow
 from convostore.models import NewMessage, SessionQuery
 from convostore.storage import AppendRequest, IdempotencyClaim, make_engine, open_store
-from convostore.storage.migrate import alembic_config, current_revision, head_revision, upgrade
+from convostore.storage.migrate import (
+    alembic_config,
+    compared_objects,
+    current_revision,
+    head_revision,
+    upgrade,
+)
 from convostore.storage.tables import metadata
 
 
@@ -23,7 +29,8 @@ def test_blank_database_migrates_to_head_matching_the_tables(database_url: str) 
         upgrade(engine)
         assert current_revision(engine) == head_revision()
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            options = {"include_object": compared_objects(conn.dialect.name)}
+            diff = compare_metadata(MigrationContext.configure(conn, opts=options), metadata)
         assert diff == []
         upgrade(engine)  # a second run changes nothing
         assert current_revision(engine) == head_revision()

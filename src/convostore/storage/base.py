@@ -7,6 +7,7 @@ another user behaves exactly as a missing one. Each method is one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -25,6 +26,8 @@ from convostore.models import (
     Page,
     Run,
     RunQuery,
+    SearchHit,
+    SearchQuery,
     Session,
     SessionQuery,
     SessionType,
@@ -82,7 +85,7 @@ class Store(Protocol):
     caller's business: a backend may describe its reads with `storage.placement`."""
 
     # lifecycle
-    def migrate(self) -> str: ...
+    def migrate(self, progress: Callable[[int, int], None] | None = None) -> str: ...
     def ping(self) -> bool: ...
     def close(self) -> None: ...
 
@@ -185,6 +188,9 @@ class Store(Protocol):
     ) -> Page[EvidenceHit]: ...
 
     # memories
+    # search
+    def search(self, tenant_id: str, query: SearchQuery) -> Page[SearchHit]: ...
+
     def create_memory(self, tenant_id: str, memory: Memory) -> Memory: ...
     def get_memory(
         self, tenant_id: str, memory_id: str, *, scope_user: str | None = None

@@ -7,7 +7,9 @@ while the others wait and then find nothing left to do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -16,18 +18,44 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from convostore.storage.engine import WRITE_OPTION
+from convostore.storage.search_index import Progress
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _PG_LOCK_ID = 7_405_117_331  # an arbitrary constant naming "convostore migrations"
 
 
-def alembic_config(connection: sa.Connection | None = None) -> Config:
-    """Alembic's configuration for the shipped migrations, run on `connection` when given."""
+def alembic_config(
+    connection: sa.Connection | None = None, progress: Progress | None = None
+) -> Config:
+    """Alembic's configuration for the shipped migrations, run on `connection` when given;
+    `progress(done, total)` is handed to migrations that go through stored data."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if connection is not None:
         config.attributes["connection"] = connection
+    config.attributes["progress"] = progress
     return config
+
+
+# Tables a dialect keeps beside `tables.py` (SQLite's FTS5 index of `search_docs` and its
+# shadow tables, made by migration 0006), which no comparison with the metadata should report.
+_DIALECT_TABLES = ("search_fts",)
+
+
+def compared_objects(dialect: str) -> Callable[..., bool]:
+    """Alembic's `include_object` for comparing a `dialect` database with `tables.py`: leaves
+    out the dialect's own tables and the indexes `tables.py` marks as another dialect's only
+    (`info={"only": ...}`)."""
+
+    def include(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
+        if kind == "table" and name is not None and name.startswith(_DIALECT_TABLES):
+            return False
+        if kind == "index" and not reflected:
+            only = obj.info.get("only")
+            return only is None or only == dialect
+        return True
+
+    return include
 
 
 def head_revision() -> str:
@@ -41,7 +69,7 @@ def current_revision(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: sa.Engine) -> str:
+def upgrade(engine: sa.Engine, progress: Progress | None = None) -> str:
     """Migrate to head; returns the revision the database is at afterwards."""
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
@@ -50,7 +78,7 @@ def upgrade(engine: sa.Engine) -> str:
         else:  # SQLite: take the write lock first, so two starting processes migrate in turn
             conn.execution_options(**{WRITE_OPTION: True})
         try:
-            command.upgrade(alembic_config(conn), "head")
+            command.upgrade(alembic_config(conn, progress), "head")
             conn.commit()
         finally:
             if conn.dialect.name == "postgresql":

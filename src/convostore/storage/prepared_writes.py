@@ -124,6 +124,13 @@ class Writer:
         stmt = self.statements.change(key, build)
         self._run(stmt.sql, stmt.arguments(params), many=False)
 
+    def inserted(
+        self, key: Hashable, build: Callable[[], sa.Insert], params: Mapping[str, Any]
+    ) -> bool:
+        """Run the INSERT `key` (ON CONFLICT DO NOTHING ... RETURNING) once: did it add a row?"""
+        stmt = self.statements.change(key, build)
+        return bool(self._run(stmt.sql, stmt.arguments(params), many=False, fetch=True))
+
     def execute_many(
         self, key: Hashable, build: Callable[[], Change], rows: Sequence[Mapping[str, Any]]
     ) -> None:

@@ -9,6 +9,7 @@ from convostore.storage.sql_keys import KeysPart
 from convostore.storage.sql_memories import MemoriesPart
 from convostore.storage.sql_messages import MessagesPart
 from convostore.storage.sql_runs import RunsPart
+from convostore.storage.sql_search import SearchPart
 from convostore.storage.sql_sessions import SessionsPart
 
 
@@ -21,5 +22,6 @@ class SqlStore(
     MemoriesPart,
     KeysPart,
     ComponentsPart,
+    SearchPart,
 ):
     """Implements `convostore.storage.base.Store` on a SQLAlchemy engine."""

@@ -32,6 +32,7 @@ from convostore.rules import add_metrics, derive_title, folded, sum_metrics
 from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim
 from convostore.storage.prepared_writes import Writer, WriteStatements
 from convostore.storage.row_writes import evidence_rows, message_to_row, run_to_row
+from convostore.storage.search_index import MessageText, insert_docs
 from convostore.storage.sql_base import SqlBase
 from convostore.storage.sql_sessions import new_session_row
 from convostore.storage.tables import evidence, idempotency_keys, messages, runs, sessions
@@ -75,8 +76,11 @@ class AppendsPart(SqlBase):
             values = new_session_row(
                 tenant_id, request.create, request.session_id, trusted=request.create_trusted
             )
-            writer.execute("create session", self._create_session, values)
+            made = writer.inserted("create session", self._create_session, values)
             rows = writer.rows("lock session", self._lock_select, key)
+            if made:
+                docs = self.doc_rows.session_rows(tenant_id, values)
+                writer.execute_many("index session", insert_docs, docs)
         row = rows[0] if rows else None
         if row is not None and request.scope_user in (None, row["user_id"]):
             return row
@@ -98,7 +102,7 @@ class AppendsPart(SqlBase):
         stmt: sa.Insert = self.insert(sessions).on_conflict_do_nothing(
             index_elements=["tenant_id", "id"]
         )
-        return stmt
+        return stmt.returning(sessions.c.id)
 
     def _append_locked(
         self, writer: Writer, tenant_id: str, request: AppendRequest, row: dict[str, Any]
@@ -124,6 +128,14 @@ class AppendsPart(SqlBase):
             writer.execute_many("insert messages", messages.insert, rows)
             ev_rows = [e for m in stored if m.refs for e in evidence_rows(tenant_id, m)]
             writer.execute_many("insert evidence", evidence.insert, ev_rows)
+            docs = self.doc_rows.message_rows(
+                tenant_id,
+                [MessageText.of(m, r["created_at"]) for m, r in zip(stored, rows, strict=True)],
+                user_id=row["user_id"],
+                component_id=row["component_id"],
+                session_type=row["type"],
+            )
+            writer.execute_many("index messages", insert_docs, docs)
 
         delta = sum_metrics(m.metrics for m in stored if m.metrics)
         if request.run is not None and run_id is not None:
@@ -153,6 +165,11 @@ class AppendsPart(SqlBase):
         title = row["title"] or derive_title(request.messages, request.max_title_chars)
         if not title and run is not None and run.input:
             title = run.input.strip()[: request.max_title_chars]
+        if title and not row["title"]:
+            titled = {**row, "id": session_id, "title": title, "summary": None}
+            writer.execute_many(
+                "index title", insert_docs, self.doc_rows.session_rows(tenant_id, titled)
+            )
         metrics = add_metrics(row["metrics"] or {}, delta)
         derived = {
             "message_count": row["message_count"] + len(stored),
@@ -243,7 +260,9 @@ class AppendsPart(SqlBase):
 # what an append reads of its session: no JSON blob but the metrics it adds to
 _LOCKED_COLUMNS = (
     sessions.c.user_id,
+    sessions.c.type,
     sessions.c.component_id,
+    sessions.c.created_at,
     sessions.c.title,
     sessions.c.metrics,
     sessions.c.message_count,

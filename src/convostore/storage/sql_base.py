@@ -30,6 +30,7 @@ from convostore.storage.migrate import upgrade
 from convostore.storage.page_budget import budgeted_select, read_within_budget
 from convostore.storage.placement import THREADS_ONLY, ReadPlacement
 from convostore.storage.prepared import Prepared, PreparedCache, ReadConnections, Take, Taken
+from convostore.storage.search_index import DocRows, Progress
 
 T = TypeVar("T")
 
@@ -63,6 +64,7 @@ class SqlBase:
     ) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.doc_rows = DocRows(self.dialect)
         # PostgreSQL reads may run on the event loop with an asynchronous driver (loop_reads),
         # when greenlet, which runs them there, is installed
         self.loop_reads_enabled = loop_reads and self.dialect != "sqlite" and greenlet_installed()
@@ -73,8 +75,10 @@ class SqlBase:
 
     # lifecycle
 
-    def migrate(self) -> str:
-        return upgrade(self.engine)
+    def migrate(self, progress: Progress | None = None) -> str:
+        """Bring the schema to the newest revision; `progress(done, total)` hears how far a
+        long data migration (indexing for search) got."""
+        return upgrade(self.engine, progress=progress)
 
     def ping(self) -> bool:
         refuse_on_loop()

@@ -7,10 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from convostore.errors import Conflict
-from convostore.ids import from_micros
+from convostore.ids import from_micros, to_micros
 from convostore.models import Memory, MemoryQuery, Page, UserMemoryStats
 from convostore.storage.row_reads import memory_from_row
 from convostore.storage.row_writes import memory_to_row
+from convostore.storage.search_index import delete_memory_docs, write_docs
 from convostore.storage.sql_base import Filters, PageRequest, SqlBase, like_pattern
 from convostore.storage.tables import memories
 
@@ -47,6 +48,8 @@ class MemoriesPart(SqlBase):
             ).first()
             if done is None:
                 raise Conflict(f"memory {memory.id!r} already exists", param="id")
+            created = to_micros(memory.created_at)
+            write_docs(conn, self.doc_rows.memory_rows(tenant_id, memory, created))
         return memory
 
     def get_memory(
@@ -83,7 +86,11 @@ class MemoriesPart(SqlBase):
                 .mappings()
                 .one()
             )
-        return memory_from_row(row)
+            replaced = memory_from_row(row)
+            delete_memory_docs(conn, tenant_id, [memory.id])
+            created = to_micros(replaced.created_at)
+            write_docs(conn, self.doc_rows.memory_rows(tenant_id, replaced, created))
+        return replaced
 
     def delete_memories(
         self, tenant_id: str, memory_ids: list[str], *, scope_user: str | None = None
@@ -97,7 +104,10 @@ class MemoriesPart(SqlBase):
             scope_user,
         )
         with self.write() as conn:
-            return conn.execute(stmt).rowcount
+            deleted = [r[0] for r in conn.execute(stmt.returning(memories.c.id))]
+            if deleted:
+                delete_memory_docs(conn, tenant_id, deleted)
+            return len(deleted)
 
     def list_memories(
         self, tenant_id: str, query: MemoryQuery, *, max_bytes: int | None = None

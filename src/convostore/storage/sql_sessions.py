@@ -31,6 +31,7 @@ from convostore.storage.row_writes import (
     run_to_row,
     summary_to_json,
 )
+from convostore.storage.search_index import MessageText, delete_session_docs, write_docs
 from convostore.storage.sql_base import Filters, PageRequest, SqlBase, as_text, like_pattern
 from convostore.storage.tables import (
     evidence,
@@ -38,10 +39,11 @@ from convostore.storage.tables import (
     memories,
     messages,
     runs,
+    search_docs,
     sessions,
 )
 
-_CHILD_TABLES = (messages, evidence, runs, idempotency_keys)
+_CHILD_TABLES = (messages, evidence, runs, idempotency_keys, search_docs)
 # Session ids named per statement by deletes and imports (far below every backend's limit).
 _IDS_PER_STATEMENT = 1_000
 # How often an import inserts sessions that other imports keep writing meanwhile before it gives up.
@@ -194,6 +196,7 @@ class SessionsPart(SqlBase):
             ).first()
             if inserted is None:
                 raise Conflict(f"session {session_id!r} already exists", param="id")
+            write_docs(conn, self.doc_rows.session_rows(tenant_id, row))
         return session_from_row(row)
 
     def get_session(
@@ -231,7 +234,28 @@ class SessionsPart(SqlBase):
             values["updated_at"] = max(values["updated_at"], row["updated_at"])
             conn.execute(sessions.update().where(_key(tenant_id, session_id)).values(**values))
             merged = {**row, **values}
+            self._reindex_session(conn, tenant_id, merged, values)
         return session_from_row(merged)
+
+    def _reindex_session(
+        self, conn: sa.Connection, tenant_id: str, merged: dict[str, Any], changed: dict[str, Any]
+    ) -> None:
+        """Keep the session's search documents in step with a patch: a new title or summary is
+        indexed anew, a new component is copied to every document of the session."""
+        session_id = merged["id"]
+        texts = [kind for kind in ("title", "summary") if kind in changed]
+        if texts:
+            delete_session_docs(conn, tenant_id, [session_id], kinds=texts)
+            rows = self.doc_rows.session_rows(
+                tenant_id, merged, title="title" in changed, summary="summary" in changed
+            )
+            write_docs(conn, rows)
+        if "component_id" in changed:
+            conn.execute(
+                search_docs.update()
+                .where(search_docs.c.tenant_id == tenant_id, search_docs.c.session_id == session_id)
+                .values(component_id=changed["component_id"])
+            )
 
     def delete_sessions(
         self, tenant_id: str, session_ids: list[str], *, scope_user: str | None = None
@@ -292,6 +316,16 @@ class SessionsPart(SqlBase):
         with self.write() as conn:
             found = [r[0] for r in conn.execute(self.lock(owned))]
             counts = _delete_locked(conn, tenant_id, found)
+            conn.execute(
+                search_docs.delete().where(
+                    search_docs.c.tenant_id == tenant_id,
+                    search_docs.c.memory_id.in_(
+                        sa.select(memories.c.id).where(
+                            memories.c.tenant_id == tenant_id, memories.c.user_id == user_id
+                        )
+                    ),
+                )
+            )
             memories_deleted = conn.execute(
                 memories.delete().where(
                     memories.c.tenant_id == tenant_id, memories.c.user_id == user_id
@@ -330,7 +364,22 @@ class SessionsPart(SqlBase):
             written = self._insert_sessions(conn, tenant_id, todo, replace=on_conflict == "replace")
             todo = [b for b in todo if b.session.id in written]
             _insert_contents(conn, tenant_id, todo)
+            write_docs(conn, self._import_docs(tenant_id, todo))
         return todo
+
+    def _import_docs(self, tenant_id: str, bundles: list[SessionBundle]) -> list[dict[str, Any]]:
+        rows = []
+        for b in bundles:
+            session = session_row(tenant_id, b.session)
+            rows += self.doc_rows.session_rows(tenant_id, session)
+            rows += self.doc_rows.message_rows(
+                tenant_id,
+                (MessageText.of(m, to_micros(m.created_at)) for m in b.messages),
+                user_id=session["user_id"],
+                component_id=session["component_id"],
+                session_type=session["type"],
+            )
+        return rows
 
     def _insert_sessions(
         self, conn: sa.Connection, tenant_id: str, bundles: list[SessionBundle], *, replace: bool

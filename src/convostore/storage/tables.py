@@ -9,7 +9,7 @@ hot reads skip decoding them. Migrations in `migrations/versions` must produce e
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSVECTOR
 
 metadata = sa.MetaData()
 
@@ -164,4 +164,43 @@ idempotency_keys = sa.Table(
     sa.Column("result", JSON, nullable=False),
     sa.Column("created_at", TIME, nullable=False),
     sa.Index("ix_idempotency_created", "tenant_id", "created_at"),
+)
+
+# Search (migration 0006): one row per searchable text (a message's content, its reasoning, its
+# evidence; a session's title or summary; a memory), holding its search tokens (`search_terms`)
+# in `terms`: on SQLite a string that the FTS5 table `search_fts` indexes (an external-content
+# table kept in step by triggers, created by the migration), on PostgreSQL a tsvector under a GIN
+# index. Ids only grow, so "most recently stored first" is `ORDER BY id DESC` and a cursor is an
+# id. The filter columns are copied from the session or memory (component and type follow a
+# session's change).
+search_docs = sa.Table(
+    "search_docs",
+    metadata,
+    sa.Column(
+        "id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("tenant_id", ID, nullable=False),
+    sa.Column("kind", sa.SmallInteger, nullable=False),
+    sa.Column("session_id", ID),
+    sa.Column("seq", sa.BigInteger),
+    sa.Column("memory_id", ID),
+    sa.Column("user_id", ID, nullable=False),
+    sa.Column("component_id", ID),
+    sa.Column("session_type", sa.String(16)),
+    sa.Column("created_at", TIME, nullable=False),
+    sa.Column("terms", sa.Text().with_variant(TSVECTOR(), "postgresql"), nullable=False),
+    sa.Index("ix_search_docs_session", "tenant_id", "session_id", "seq"),
+    sa.Index(
+        "ix_search_docs_memory",
+        "tenant_id",
+        "memory_id",
+        sqlite_where=sa.text("memory_id IS NOT NULL"),
+        postgresql_where=sa.text("memory_id IS NOT NULL"),
+    ),
+    sa.Index("ix_search_docs_terms", "terms", postgresql_using="gin", info={"only": "postgresql"}),
+    sa.Index("ix_search_docs_kind", "tenant_id", "kind", "id", info={"only": "postgresql"}),
+    sqlite_autoincrement=True,
 )

@@ -18,7 +18,7 @@ __all__ = ["routers"]
 
 def __getattr__(name: str) -> object:
     if name == "routers":
-        from convostore.server.native import admin, evidence, memories, messages, sessions
+        from convostore.server.native import admin, evidence, memories, messages, search, sessions
 
         return (
             admin.router,
@@ -26,5 +26,6 @@ def __getattr__(name: str) -> object:
             messages.router,
             memories.router,
             evidence.router,
+            search.router,
         )
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

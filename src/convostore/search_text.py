@@ -1,0 +1,214 @@
+"""Words as search sees them: folding, tokens, the query language and snippets.
+
+Both storage backends index and query the tokens made here, never their own parsers' words, so
+SQLite and PostgreSQL find exactly the same things. A token is a run of letters and digits,
+folded: lower case by Unicode case folding, accents removed (`Straße` -> `strasse`,
+`Café` -> `cafe`), digits of every script as ASCII digits. Punctuation separates tokens, so an
+identifier or a number is several tokens in a row (`user_id` -> `user id`, `3.14` -> `3 14`) and a
+query for it is a phrase. Ideographs and kana stand alone, one token each, since those scripts
+write no spaces between words. Pure: no SQL, no HTTP.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from convostore.errors import InvalidRequest
+
+# Limits (documented in docs/search.md).
+MAX_QUERY_CHARS = 1_000
+MAX_QUERY_WORDS = 32
+MIN_PREFIX_CHARS = 2
+MAX_TOKEN_CHARS = 64  # a longer run of letters is cut to this many (indexed and sought alike)
+MAX_TEXT_TOKENS = 16_000  # words of one text that are indexed; PostgreSQL keeps positions to 16,383
+SNIPPET_CHARS = 200
+
+_WORD = re.compile(r"[^\W_]+")
+MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
+
+
+def _stands_alone(ch: str) -> bool:
+    """Ideographs, kana and Hangul syllables: one token per character."""
+    code = ord(ch)
+    return (
+        0x3040 <= code <= 0x30FF  # hiragana, katakana
+        or 0x3400 <= code <= 0x4DBF  # CJK extension A
+        or 0x4E00 <= code <= 0x9FFF  # CJK unified ideographs
+        or 0xAC00 <= code <= 0xD7AF  # Hangul syllables
+        or 0xF900 <= code <= 0xFAFF  # CJK compatibility ideographs
+        or 0x20000 <= code <= 0x3FFFF  # CJK extensions B and later
+    )
+
+
+def fold(word: str) -> str:
+    """One run of word characters, caseless and without accents."""
+    if word.isascii():
+        return word.lower()
+    decomposed = unicodedata.normalize("NFKD", word)
+    kept = [
+        str(unicodedata.decimal(c)) if c.isdecimal() else c
+        for c in decomposed
+        if not unicodedata.combining(c)
+    ]
+    return "".join(kept).casefold()
+
+
+def token_spans(text: str) -> Iterator[tuple[int, int, str]]:
+    """`(start, end, token)` for every token of `text`, with its place in `text`."""
+    for match in _WORD.finditer(text):
+        run = match.group()
+        if run.isascii():
+            yield match.start(), match.end(), run.lower()[:MAX_TOKEN_CHARS]
+            continue
+        begin = match.start()
+        pending = begin
+        for offset, ch in enumerate(run):
+            if _stands_alone(ch):
+                here = begin + offset
+                if pending < here:
+                    yield from _folded(text, pending, here)
+                yield here, here + 1, fold(ch)
+                pending = here + 1
+        if pending < match.end():
+            yield from _folded(text, pending, match.end())
+
+
+def _folded(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+    # folding may turn one run into several (a fraction slash between digits, say)
+    for part in _WORD.findall(fold(text[start:end])):
+        yield start, end, part[:MAX_TOKEN_CHARS]
+
+
+def tokens(text: str) -> list[str]:
+    """The tokens of `text` that are indexed (the first MAX_TEXT_TOKENS)."""
+    found = []
+    for _, _, token in token_spans(text):
+        found.append(token)
+        if len(found) == MAX_TEXT_TOKENS:
+            break
+    return found
+
+
+# --- the query language ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Tokens that must stand next to each other in this order; with `prefix`, the last one only
+    has to begin the word found."""
+
+    words: tuple[str, ...]
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """Clauses that must all be found in one text (AND)."""
+
+    clauses: tuple[Clause, ...]
+
+
+def parse_query(q: str, *, param: str = "q") -> TextQuery:
+    """Words, `"quoted phrases"` and `prefix*`; everything else in `q` is taken literally.
+
+    No character of `q` is an operator of either database's query syntax: they see only
+    tokens. Unbalanced quotes close at the end. Refused (400): a `q` longer than
+    MAX_QUERY_CHARS, without any word, with more than MAX_QUERY_WORDS words, or with a prefix
+    shorter than MIN_PREFIX_CHARS.
+    """
+    if len(q) > MAX_QUERY_CHARS:
+        raise InvalidRequest(f"q must be at most {MAX_QUERY_CHARS} characters", param=param)
+    clauses: list[Clause] = []
+    for index, segment in enumerate(q.split('"')):
+        if index % 2:  # inside quotes: one phrase
+            _add(clauses, segment, param)
+        else:
+            for chunk in segment.split():
+                _add(clauses, chunk, param)
+    if not clauses:
+        raise InvalidRequest("q has no words to search for", param=param)
+    if sum(len(c.words) for c in clauses) > MAX_QUERY_WORDS:
+        raise InvalidRequest(f"q may hold at most {MAX_QUERY_WORDS} words", param=param)
+    return TextQuery(tuple(clauses))
+
+
+def _add(clauses: list[Clause], text: str, param: str) -> None:
+    words = tuple(tokens(text))
+    if not words:
+        return
+    prefix = text.rstrip().endswith("*")
+    if prefix and len(words[-1]) < MIN_PREFIX_CHARS:
+        raise InvalidRequest(
+            f"a prefix search needs at least {MIN_PREFIX_CHARS} characters before '*'", param=param
+        )
+    clause = Clause(words, prefix)
+    if clause not in clauses:
+        clauses.append(clause)
+
+
+# --- matching and snippets ---------------------------------------------------------------------
+
+
+def matched_spans(text: str, query: TextQuery) -> list[tuple[int, int]]:
+    """Where in `text` the query's clauses are found: `(start, end)` of every matched token."""
+    spans = list(token_spans(text))
+    words = [token for _, _, token in spans]
+    marked: set[int] = set()
+    for clause in query.clauses:
+        for at in _clause_hits(words, clause):
+            marked.update(range(at, at + len(clause.words)))
+    return [(spans[i][0], spans[i][1]) for i in sorted(marked)]
+
+
+def clauses_found(text: str, query: TextQuery) -> int:
+    """How many of the query's clauses `text` holds (all of them: the text matches)."""
+    words = [token for _, _, token in token_spans(text)]
+    return sum(1 for clause in query.clauses if next(_clause_hits(words, clause), None) is not None)
+
+
+def _clause_hits(words: Sequence[str], clause: Clause) -> Iterator[int]:
+    n = len(clause.words)
+    last = n - 1
+    for at in range(len(words) - n + 1):
+        for k in range(n):
+            word = words[at + k]
+            wanted = clause.words[k]
+            if not (word == wanted or (k == last and clause.prefix and word.startswith(wanted))):
+                break
+        else:
+            yield at
+
+
+def snippet(text: str, spans: Sequence[tuple[int, int]], width: int = SNIPPET_CHARS) -> str:
+    """An excerpt of `text` around its first matched span, the matches in `<mark>`, everything
+    else HTML-escaped (so the snippet can go into a page as it is); `…` marks a cut."""
+    if not spans:
+        cut = text[:width]
+        return html.escape(cut) + ("…" if len(text) > width else "")
+    first = spans[0][0]
+    start = max(0, first - width // 4)
+    if start:
+        space = text.rfind(" ", 0, start + 1)
+        start = space + 1 if space >= 0 and first - space < width // 2 else start
+    end = min(len(text), start + width)
+    if end < len(text):
+        space = text.rfind(" ", spans[0][1], end)
+        end = space if space > spans[0][1] else end
+    parts = ["…" if start else ""]
+    at = start
+    for begin, finish in spans:
+        if finish <= start or begin < at:
+            continue
+        if begin >= end:
+            break
+        parts.append(html.escape(text[at:begin]))
+        parts.append(MARK_OPEN + html.escape(text[begin:finish]) + MARK_CLOSE)
+        at = finish
+    parts.append(html.escape(text[at:end]))
+    if end < len(text):
+        parts.append("…")
+    return "".join(parts)

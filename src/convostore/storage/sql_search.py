@@ -1,0 +1,387 @@
+"""Full-text search over `search_docs`: the index walk, the filters, the hits with snippets.
+
+A search walks the kinds best first (`SEARCH_KINDS`) and, within a kind, the matching documents
+newest first (descending id), straight from the full-text index: FTS5 returns rowids in that
+order; PostgreSQL either intersects GIN posting lists or walks the (tenant, kind, id) b-tree,
+whichever its statistics say is cheaper. The user and source filters are terms of the query
+(see `search_index`), so the index does that narrowing; the rest (component, type, time, media
+span) are checked on the rows read, a batch at a time. One request reads at most SCAN_BUDGET
+candidate rows: a page may then end short with `has_more` and a cursor where the walk stopped,
+so paging stays exact and no request runs unbounded.
+
+The order depends only on each document (never on corpus statistics), so a cursor — the kind
+and the last id — continues exactly: documents stored meanwhile get higher ids and are not met
+again, and none are skipped or repeated.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from convostore.cursors import Cursor, decode_cursor, encode_cursor
+from convostore.errors import InvalidRequest
+from convostore.ids import from_micros, to_micros
+from convostore.models import (
+    SEARCH_KINDS,
+    Page,
+    SearchEvidence,
+    SearchHit,
+    SearchKind,
+    SearchQuery,
+)
+from convostore.search_text import (
+    Clause,
+    TextQuery,
+    clauses_found,
+    matched_spans,
+    parse_query,
+    snippet,
+)
+from convostore.storage.search_index import (
+    KIND_CODES,
+    KIND_LETTERS,
+    SOURCE_MARK,
+    USER_MARK,
+    marker,
+    summary_text,
+)
+from convostore.storage.sql_base import SqlBase
+from convostore.storage.stored_json import stored_json
+from convostore.storage.tables import evidence, memories, messages, sessions
+
+SCAN_BUDGET = 5_000
+_FIRST_BATCH_EXTRA = 1
+_MAX_BATCH = 1_000
+_NO_ID = 2**62
+# Score of a hit: where its words were found (best first); see docs/search.md.
+SCORES: dict[str, float] = {
+    kind: round(1.0 - 0.1 * rank, 1) for rank, kind in enumerate(SEARCH_KINDS)
+}
+_DOC_COLUMNS = (
+    "id", "session_id", "seq", "memory_id", "user_id", "component_id", "session_type",
+    "created_at",
+)  # fmt: skip
+
+
+def fts5_match(words: Sequence[Clause], letter: str, marks: Sequence[str]) -> str:
+    """An FTS5 query: each clause a quoted phrase of kind terms (`*` after a prefix), ANDed."""
+    parts = []
+    for clause in words:
+        phrase = '"' + " ".join(letter + w for w in clause.words) + '"'
+        parts.append(phrase + " *" if clause.prefix else phrase)
+    parts += [f'"{m}"' for m in marks]
+    return " AND ".join(parts)
+
+
+def tsquery(words: Sequence[Clause], letter: str, marks: Sequence[str]) -> str:
+    """The same as a PostgreSQL tsquery literal (terms are quoted; none holds a quote)."""
+    parts = []
+    for clause in words:
+        terms = [f"'{letter}{w}'" for w in clause.words]
+        if clause.prefix:
+            terms[-1] += ":*"
+        parts.append(terms[0] if len(terms) == 1 else "(" + " <-> ".join(terms) + ")")
+    parts += [f"'{m}'" for m in marks]
+    return " & ".join(parts)
+
+
+class SearchPart(SqlBase):
+    def search(self, tenant_id: str, query: SearchQuery) -> Page[SearchHit]:
+        text = parse_query(query.q)
+        kinds = [k for k in SEARCH_KINDS if query.kinds is None or k in query.kinds]
+        if query.source_id is not None:  # only messages cite sources
+            kinds = [k for k in kinds if k in ("content", "thinking", "evidence")]
+        if query.type is not None:
+            kinds = [k for k in kinds if k != "memory"]
+        start_kind, before = self._resume(query.after)
+        if start_kind is not None:  # a cursor: continue from its kind (none left if not asked)
+            kinds = kinds[kinds.index(start_kind) :] if start_kind in kinds else []
+        marks = []
+        if query.user_id is not None:
+            marks.append(marker(USER_MARK, tenant_id, query.user_id))
+        if query.source_id is not None:
+            marks.append(marker(SOURCE_MARK, tenant_id, query.source_id))
+        found: list[tuple[str, Any]] = []
+        scanned = 0
+        stop: tuple[str, int] | None = None  # where a walk cut short by the budget stopped
+        with self.read() as conn:
+            for kind in kinds:
+                bound = before if kind == start_kind else _NO_ID
+                batch = query.limit + _FIRST_BATCH_EXTRA
+                while len(found) <= query.limit:
+                    if scanned >= SCAN_BUDGET:
+                        stop = (kind, bound)
+                        break
+                    batch = min(batch, SCAN_BUDGET - scanned)
+                    rows = self._candidates(conn, tenant_id, kind, text, marks, bound, batch)
+                    scanned += len(rows)
+                    kept = self._filtered(conn, tenant_id, query, rows)
+                    found += [(kind, row) for row in kept]
+                    if len(rows) < batch:
+                        break
+                    bound = rows[-1].id
+                    batch = min(batch * 4, _MAX_BATCH)
+                if stop is not None or len(found) > query.limit:
+                    break
+            page = found[: query.limit]
+            hits = self._hits(conn, tenant_id, text, query, page)
+        if len(found) > query.limit:
+            last_kind, last = page[-1]
+            return Page(items=hits, has_more=True, next_cursor=_cursor(last_kind, last.id))
+        if stop is not None:  # the budget ran out: continue where the walk stopped
+            return Page(items=hits, has_more=True, next_cursor=_cursor(*stop))
+        return Page(items=hits, has_more=False)
+
+    # --- the walk --------------------------------------------------------------------------
+
+    @staticmethod
+    def _resume(after: str | None) -> tuple[str | None, int]:
+        if not after:
+            return None, _NO_ID
+        cursor = decode_cursor(after, sort="search", order="desc", key_type=int)
+        if cursor.id not in SEARCH_KINDS or not isinstance(cursor.key, int) or cursor.key < 0:
+            raise InvalidRequest("cursor is malformed", param="after")
+        return cursor.id, cursor.key
+
+    def _candidates(
+        self,
+        conn: sa.Connection,
+        tenant_id: str,
+        kind: str,
+        text: TextQuery,
+        marks: list[str],
+        before: int,
+        limit: int,
+    ) -> Sequence[Any]:
+        letter = KIND_LETTERS[kind]
+        binds = {"tenant": tenant_id, "kind": KIND_CODES[kind], "before": before, "n": limit}
+        if self.dialect == "postgresql":
+            binds["match"] = tsquery(text.clauses, letter, marks)
+            sql = _PG_CANDIDATES
+        else:
+            binds["match"] = fts5_match(text.clauses, letter, marks)
+            sql = _SQLITE_CANDIDATES
+        return conn.execute(sql, binds).all()
+
+    def _filtered(
+        self, conn: sa.Connection, tenant_id: str, query: SearchQuery, rows: Sequence[Any]
+    ) -> list[Any]:
+        after = to_micros(query.created_after) if query.created_after else None
+        before = to_micros(query.created_before) if query.created_before else None
+        kept = [
+            row
+            for row in rows
+            if (query.user_id is None or row.user_id == query.user_id)
+            and (query.component_id is None or row.component_id == query.component_id)
+            and (query.type is None or row.session_type == query.type)
+            and (after is None or row.created_at >= after)
+            and (before is None or row.created_at <= before)
+        ]
+        if query.source_id is None or not kept:
+            return kept
+        cited = self._cited_in_span(conn, tenant_id, query, kept)
+        return [row for row in kept if (row.session_id, row.seq) in cited]
+
+    def _cited_in_span(
+        self, conn: sa.Connection, tenant_id: str, query: SearchQuery, rows: Sequence[Any]
+    ) -> set[tuple[str, int]]:
+        """Which of these messages cite the source, with a span overlapping the query's."""
+        e = evidence.c
+        stmt = sa.select(e.session_id, e.seq).where(
+            e.tenant_id == tenant_id,
+            e.source_id == query.source_id,
+            sa.tuple_(e.session_id, e.seq).in_([(r.session_id, r.seq) for r in rows]),
+        )
+        if query.start is not None:
+            stmt = stmt.where(e.end_max >= query.start)
+        if query.end is not None:
+            stmt = stmt.where(e.start_min <= query.end)
+        return {(r[0], r[1]) for r in conn.execute(stmt)}
+
+    # --- hits ------------------------------------------------------------------------------
+
+    def _hits(
+        self,
+        conn: sa.Connection,
+        tenant_id: str,
+        text: TextQuery,
+        query: SearchQuery,
+        page: list[tuple[str, Any]],
+    ) -> list[SearchHit]:
+        keys = {(row.session_id, row.seq) for kind, row in page if row.seq is not None}
+        session_ids = {row.session_id for _, row in page if row.session_id is not None}
+        memory_ids = {row.memory_id for _, row in page if row.memory_id is not None}
+        stored = _messages(conn, tenant_id, keys)
+        held = _sessions(conn, tenant_id, session_ids)
+        facts = _memories(conn, tenant_id, memory_ids)
+        hits = []
+        for kind, row in page:
+            hit = _hit(kind, row, text, query, stored, held, facts)
+            if hit is not None:
+                hits.append(hit)
+        return hits
+
+
+_SQLITE_CANDIDATES = sa.text(
+    "SELECT d.id, d.session_id, d.seq, d.memory_id, d.user_id, d.component_id,"
+    " d.session_type, d.created_at"
+    " FROM search_fts CROSS JOIN search_docs d ON d.id = search_fts.rowid"
+    " WHERE search_fts MATCH :match AND search_fts.rowid < :before"
+    " AND d.tenant_id = :tenant AND d.kind = :kind"
+    " ORDER BY search_fts.rowid DESC LIMIT :n"
+)
+_PG_CANDIDATES = sa.text(
+    "SELECT id, session_id, seq, memory_id, user_id, component_id, session_type, created_at"
+    " FROM search_docs"
+    " WHERE tenant_id = :tenant AND kind = :kind AND terms @@ CAST(:match AS tsquery)"
+    " AND id < :before"
+    " ORDER BY id DESC LIMIT :n"
+)
+
+
+def _cursor(kind: str, doc_id: int) -> str:
+    return encode_cursor(Cursor(sort="search", order="desc", key=doc_id, id=kind))
+
+
+def _messages(
+    conn: sa.Connection, tenant_id: str, keys: set[tuple[str, int]]
+) -> dict[tuple[str, int], Any]:
+    if not keys:
+        return {}
+    c = messages.c
+    rows = conn.execute(
+        sa.select(c.session_id, c.seq, c.id, c.role, c.content, c.thinkings, c.refs).where(
+            c.tenant_id == tenant_id, sa.tuple_(c.session_id, c.seq).in_(sorted(keys))
+        )
+    )
+    return {(r.session_id, r.seq): r for r in rows}
+
+
+def _sessions(conn: sa.Connection, tenant_id: str, ids: set[str]) -> dict[str, Any]:
+    if not ids:
+        return {}
+    c = sessions.c
+    rows = conn.execute(
+        sa.select(c.id, c.title, c.summary).where(c.tenant_id == tenant_id, c.id.in_(sorted(ids)))
+    )
+    return {r.id: r for r in rows}
+
+
+def _memories(conn: sa.Connection, tenant_id: str, ids: set[str]) -> dict[str, Any]:
+    if not ids:
+        return {}
+    c = memories.c
+    rows = conn.execute(
+        sa.select(c.id, c.memory, c.topics).where(c.tenant_id == tenant_id, c.id.in_(sorted(ids)))
+    )
+    return {r.id: r for r in rows}
+
+
+def _json(value: Any) -> Any:
+    return stored_json(value) if isinstance(value, str) else value
+
+
+def _hit(
+    kind: SearchKind | str,
+    row: Any,
+    text: TextQuery,
+    query: SearchQuery,
+    stored: dict[tuple[str, int], Any],
+    held: dict[str, Any],
+    facts: dict[str, Any],
+) -> SearchHit | None:
+    """The hit of one document, its snippet cut from the text as stored (None: the text went
+    between the walk and this read)."""
+    session = held.get(row.session_id) if row.session_id is not None else None
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "session_id": row.session_id,
+        "session_title": session.title if session is not None else None,
+        "user_id": row.user_id,
+        "created_at": from_micros(row.created_at),
+        "score": SCORES[kind],
+    }
+    evidence_hit: SearchEvidence | None = None
+    if kind == "memory":
+        fact = facts.get(row.memory_id)
+        if fact is None:
+            return None
+        source = "\n".join([fact.memory, *(_json(fact.topics) or ())])
+        fields["memory_id"] = row.memory_id
+    elif kind in ("title", "summary"):
+        if session is None:
+            return None
+        source = session.title if kind == "title" else summary_text(_json(session.summary))
+    else:
+        message = stored.get((row.session_id, row.seq))
+        if message is None:
+            return None
+        fields.update(seq=row.seq, message_id=message.id, role=message.role)
+        if kind == "content":
+            source = message.content
+        elif kind == "thinking":
+            source = _best(text, [_step(t) for t in _json(message.thinkings) or ()])
+        else:
+            source, evidence_hit = _cited_item(text, query, _json(message.refs) or [])
+    spans = matched_spans(source, text)
+    return SearchHit(snippet=snippet(source, spans), evidence=evidence_hit, **fields)
+
+
+def _step(thinking: dict[str, Any]) -> str:
+    return f"{thinking.get('title') or ''}\n{thinking.get('content') or ''}".strip()
+
+
+def _best(text: TextQuery, parts: list[str]) -> str:
+    """The part holding most of the query's clauses (the first of equals)."""
+    if not parts:
+        return ""
+    return max(parts, key=lambda part: clauses_found(part, text))
+
+
+def _cited_item(
+    text: TextQuery, query: SearchQuery, refs: list[dict[str, Any]]
+) -> tuple[str, SearchEvidence | None]:
+    """The cited item whose text holds most of the query (within the query's source and span,
+    when it has them): its text, and where it is in its source."""
+    best: tuple[int, str, SearchEvidence | None] = (-1, "", None)
+    for ref in refs:
+        source = ref.get("source") or {}
+        if query.source_id is not None and source.get("id") != query.source_id:
+            continue
+        candidates: list[tuple[str, dict[str, Any] | None]] = [
+            (item.get("text") or "", item) for item in ref.get("items") or ()
+        ]
+        if source.get("name"):
+            candidates.append((source["name"], None))
+        for content, item in candidates:
+            if item is not None and not _overlaps(item, query):
+                continue
+            found = clauses_found(content, text) if content else 0
+            if found > best[0]:
+                where = None
+                first = item or next(iter(ref.get("items") or ()), None)
+                if first is not None and isinstance(first.get("start"), int | float):
+                    where = SearchEvidence(
+                        source_id=source.get("id", ""),
+                        source_kind=source.get("kind", "video"),
+                        item_kind=first.get("kind", ""),
+                        start=first["start"],
+                        end=first.get("end"),
+                    )
+                best = (found, content, where)
+    return best[1], best[2]
+
+
+def _overlaps(item: dict[str, Any], query: SearchQuery) -> bool:
+    start = item.get("start")
+    if not isinstance(start, int | float) or not math.isfinite(start):
+        return query.start is None and query.end is None
+    end = item.get("end")
+    end = start if not isinstance(end, int | float) or not math.isfinite(end) else end
+    if query.start is not None and end < query.start:
+        return False
+    return not (query.end is not None and start > query.end)
