@@ -404,7 +404,7 @@ def app_client(tmp_path: Path) -> Iterator[TestClient]:
 def test_ui_routes_serve_the_shell_and_assets(app_client: TestClient) -> None:
     home = app_client.get("/", follow_redirects=False)
     assert home.status_code == 307 and home.headers["location"] == "/ui/"
-    for path in ("/ui", "/ui/", "/ui/sessions/123", "/ui/sessions/a%2Fb"):
+    for path in ("/ui", "/ui/", "/ui/search", "/ui/sessions/123", "/ui/sessions/a%2Fb"):
         shell = app_client.get(path)
         assert shell.status_code == 200, path
         assert shell.headers["content-type"].startswith("text/html")

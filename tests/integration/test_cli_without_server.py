@@ -44,6 +44,7 @@ def test_importers_and_non_server_commands_do_not_load_fastapi(tmp_path: Path) -
         ["demo", "--database", database, "--sessions", "3", "--json"],
         ["import", "memories-ai", str(SAVED_DETAIL), "--database", database, "--json"],
         ["sessions", "list", "--database", database, "--json"],
+        ["search", "recipe", "--database", database, "--json"],
         ["keys", "list", "--database", database, "--json"],
         ["export", "jsonl", "--database", database, "--output", str(tmp_path / "out.jsonl")],
     ]

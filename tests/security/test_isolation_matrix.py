@@ -54,6 +54,7 @@ PUBLIC_PATHS = frozenset(
         "/ui",
         "/ui/",
         "/ui/static/{path:path}",
+        "/ui/search",
         "/ui/sessions/{session_id:path}",
         "/v1/health",
         "/health",
@@ -141,6 +142,7 @@ def _samples(v: Victim) -> dict[tuple[str, str], Sample]:
         ("PUT", "/v1/memories/{memory_id}"): Sample(body=memory),
         ("DELETE", "/v1/memories/{memory_id}"): Sample(),
         ("GET", "/v1/evidence"): Sample(query={"source_id": v.source}, foreign="own"),
+        ("GET", "/v1/search"): Sample(query={"q": v.content, **bob}, foreign="own"),
         ("POST", "/v1/import/memories-ai"): Sample(
             body={
                 "unique_id": VICTIM_USER,
@@ -451,6 +453,10 @@ def test_the_victim_still_sees_everything(world: World) -> None:
     ).json()
     assert detail["title"] == world.victim.title
     assert detail["message_count"] == 3
+    found = world.client.get(
+        "/v1/search", params={"q": world.victim.content}, headers=world.headers["read_only"]
+    ).json()
+    assert world.victim.session in {hit["session_id"] for hit in found["data"]}
 
 
 def test_keys_are_stored_only_as_hashes(world: World) -> None:

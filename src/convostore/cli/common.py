@@ -87,7 +87,9 @@ def _first_line(exc: BaseException) -> str:
 
 
 def echo_json(value: Any) -> None:
-    click.echo(orjson.dumps(value, option=orjson.OPT_INDENT_2, default=str).decode())
+    """`value` as indented JSON, timestamps as the HTTP API writes them (UTC with a `Z`)."""
+    options = orjson.OPT_INDENT_2 | orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC
+    click.echo(orjson.dumps(value, option=options, default=str).decode())
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

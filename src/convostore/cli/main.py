@@ -1,8 +1,8 @@
 """The `convostore` entry point: assembles the command groups.
 
 `serve` is imported only when it is looked up (run, or listed by `convostore --help`): it loads
-the HTTP server and FastAPI, which the other commands (import, export, keys, sessions, db, demo)
-do not need and so start without.
+the HTTP server and FastAPI, which the other commands (import, export, keys, sessions, search,
+db, demo) do not need and so start without.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from convostore.cli.demo import demo_command
 from convostore.cli.export import export_group
 from convostore.cli.importing import import_group
 from convostore.cli.keys import keys_group
+from convostore.cli.search import search_command
 from convostore.cli.sessions import sessions_group
 from convostore.version import __version__
 
@@ -44,6 +45,7 @@ def cli() -> None:
 
 cli.add_command(demo_command)
 cli.add_command(sessions_group)
+cli.add_command(search_command)
 cli.add_command(keys_group)
 cli.add_command(db_group)
 cli.add_command(import_group)

@@ -27,6 +27,8 @@ from convostore.client.types import (
     MessageFilters,
     Page,
     Run,
+    SearchFilters,
+    SearchResult,
     Session,
     SessionChanges,
     SessionFields,
@@ -262,6 +264,24 @@ class AsyncClient:
             page = await self._send(core.find_evidence(source_id, params))
             for hit in page.data:
                 yield hit
+            params = core.next_cursor_filters(params, page)
+
+    # --- search -------------------------------------------------------------------------------
+
+    async def search(self, q: str, **filters: Unpack[SearchFilters]) -> Page[SearchResult]:
+        """Full-text search of titles, summaries, memories, messages, reasoning and cited text,
+        best first. A page may hold fewer than `limit` results while `has_more` is true."""
+        return await self._send(core.search(q, filters))
+
+    async def iter_search(
+        self, q: str, **filters: Unpack[SearchFilters]
+    ) -> AsyncIterator[SearchResult]:
+        """Every result of `search`, following `next_cursor` for as long as `has_more` holds."""
+        params: Mapping[str, Any] | None = filters
+        while params is not None:
+            page = await self._send(core.search(q, params))
+            for result in page.data:
+                yield result
             params = core.next_cursor_filters(params, page)
 
     # --- import ---------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from convostore.client.types import (
     Message,
     Page,
     Run,
+    SearchResult,
     Session,
     SessionItem,
     UserErasure,
@@ -386,6 +387,14 @@ def list_memories(filters: Mapping[str, Any]) -> Call[Page[Memory]]:
 def find_evidence(source_id: str, filters: Mapping[str, Any]) -> Call[Page[EvidenceHit]]:
     params = query(source_id=source_id, **filters)
     return Call("GET", "/v1/evidence", _model(Page[EvidenceHit]), params=params)
+
+
+def search(q: str, filters: Mapping[str, Any]) -> Call[Page[SearchResult]]:
+    """`kind` goes as one comma-separated value (an empty sequence: every kind)."""
+    kind = filters.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        filters = {**filters, "kind": ",".join(kind) or None}
+    return Call("GET", "/v1/search", _model(Page[SearchResult]), params=query(q=q, **filters))
 
 
 def create_key(

@@ -27,6 +27,8 @@ from convostore.client.types import (
     MessageFilters,
     Page,
     Run,
+    SearchFilters,
+    SearchResult,
     Session,
     SessionChanges,
     SessionFields,
@@ -255,6 +257,21 @@ class Client:
         params: Mapping[str, Any] | None = filters
         while params is not None:
             page = self._send(core.find_evidence(source_id, params))
+            yield from page.data
+            params = core.next_cursor_filters(params, page)
+
+    # --- search -------------------------------------------------------------------------------
+
+    def search(self, q: str, **filters: Unpack[SearchFilters]) -> Page[SearchResult]:
+        """Full-text search of titles, summaries, memories, messages, reasoning and cited text,
+        best first. A page may hold fewer than `limit` results while `has_more` is true."""
+        return self._send(core.search(q, filters))
+
+    def iter_search(self, q: str, **filters: Unpack[SearchFilters]) -> Iterator[SearchResult]:
+        """Every result of `search`, following `next_cursor` for as long as `has_more` holds."""
+        params: Mapping[str, Any] | None = filters
+        while params is not None:
+            page = self._send(core.search(q, params))
             yield from page.data
             params = core.next_cursor_filters(params, page)
 

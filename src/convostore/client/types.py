@@ -24,6 +24,7 @@ from convostore.models import (
     MemorySource,
     Metrics,
     Role,
+    SearchKind,
     SessionType,
     SortField,
     SortOrder,
@@ -152,6 +153,39 @@ class EvidenceHit(Model):
     start: float | None = None
     end: float | None = None
     ref: EvidenceRef | None = None
+
+
+class SearchEvidence(Model):
+    """The cited item an `evidence` search result matched: which source, and where in it."""
+
+    source_id: str
+    source_kind: str
+    item_kind: str
+    start: float
+    end: float | None = None
+
+
+class SearchResult(Model):
+    """One place the searched words were found. `kind` is a plain string, so that a kind a newer
+    server adds does not make a whole page unreadable.
+
+    Message hits (`content`, `thinking`, `evidence`) carry `session_id`, `seq`, `message_id` and
+    `role`; `title` and `summary` hits only the session; `memory` hits only `memory_id`.
+    `snippet` is HTML: the matched words wrapped in `<mark>`, every other character escaped.
+    """
+
+    kind: str
+    session_id: str | None = None
+    session_title: str | None = None
+    seq: int | None = None
+    message_id: str | None = None
+    role: Role | None = None
+    memory_id: str | None = None
+    user_id: str
+    created_at: datetime
+    snippet: str
+    score: float
+    evidence: SearchEvidence | None = None
 
 
 class ApiKey(Model):
@@ -295,6 +329,23 @@ class EvidenceFilters(TypedDict, total=False):
     after: str
 
 
+class SearchFilters(TypedDict, total=False):
+    """`search` and `iter_search`. `kind` is one kind or several (sent comma-separated); `start`
+    and `end` (seconds) need `source_id`. Naive datetimes are taken as UTC."""
+
+    kind: SearchKind | Sequence[SearchKind]
+    user_id: str
+    component_id: str
+    type: SessionType
+    created_after: datetime
+    created_before: datetime
+    source_id: str
+    start: float
+    end: float
+    limit: int
+    after: str
+
+
 __all__ = [
     "ApiKey",
     "AppendedMessages",
@@ -312,6 +363,9 @@ __all__ = [
     "MessageFilters",
     "Page",
     "Run",
+    "SearchEvidence",
+    "SearchFilters",
+    "SearchResult",
     "Session",
     "SessionChanges",
     "SessionFields",

@@ -24,6 +24,7 @@ from convostore.models import (
     NewRun,
     NewSession,
     Run,
+    SearchHit,
     Session,
     SessionType,
     Summary,
@@ -275,4 +276,23 @@ def list_json(
         "last_id": str(items[-1]["id"]) if items else None,
         "has_more": has_more,
         "next_cursor": next_cursor,
+    }
+
+
+def search_result_json(hit: SearchHit) -> dict[str, Any]:
+    """A search hit as `GET /v1/search` and `convostore search --json` write it."""
+    return {
+        "object": "search_result",
+        "kind": hit.kind,
+        "session_id": hit.session_id,
+        "session_title": hit.session_title,
+        "seq": hit.seq,
+        "message_id": hit.message_id,
+        "role": hit.role,
+        "memory_id": hit.memory_id,
+        "user_id": hit.user_id,
+        "created_at": hit.created_at,
+        "snippet": hit.snippet,
+        "score": hit.score,
+        "evidence": hit.evidence.model_dump() if hit.evidence is not None else None,
     }

@@ -4,7 +4,7 @@ memories (the query language and the order: docs/search.md)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
@@ -15,7 +15,6 @@ from convostore.models import (
     Principal,
     Role,
     SearchEvidence,
-    SearchHit,
     SearchKind,
     SearchQuery,
     SessionType,
@@ -23,7 +22,7 @@ from convostore.models import (
 from convostore.server.authn import principal_from
 from convostore.server.context import context
 from convostore.server.fastpath import LeanRoute
-from convostore.server.native.schemas import ERRORS
+from convostore.server.native.schemas import ERRORS, search_result_json
 from convostore.server.responses import JSONResponse
 
 router = APIRouter(route_class=LeanRoute, prefix="/v1/search", tags=["search"], responses=ERRORS)
@@ -51,24 +50,6 @@ class SearchListOut(BaseModel):
     data: list[SearchResultOut]
     has_more: bool
     next_cursor: str | None
-
-
-def search_result_json(hit: SearchHit) -> dict[str, Any]:
-    return {
-        "object": "search_result",
-        "kind": hit.kind,
-        "session_id": hit.session_id,
-        "session_title": hit.session_title,
-        "seq": hit.seq,
-        "message_id": hit.message_id,
-        "role": hit.role,
-        "memory_id": hit.memory_id,
-        "user_id": hit.user_id,
-        "created_at": hit.created_at,
-        "snippet": hit.snippet,
-        "score": hit.score,
-        "evidence": hit.evidence,
-    }
 
 
 def parse_kinds(values: list[str] | None) -> list[SearchKind] | None:

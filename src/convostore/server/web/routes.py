@@ -83,7 +83,8 @@ async def static_asset(request: Request, path: str) -> Response:
 
 @router.get("/ui")
 @router.get("/ui/")
+@router.get("/ui/search")
 @router.get("/ui/sessions/{session_id:path}")
 def shell(request: Request) -> HTMLResponse:
-    """The client-side routes (the session list and one session): the same page reads the URL."""
+    """The client-side routes (the session list, search, one session): the page reads the URL."""
     return _shell(request)

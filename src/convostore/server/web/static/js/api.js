@@ -67,4 +67,6 @@ export const api = {
   messages: (id, params, options) =>
     get(`v1/sessions/${encodeURIComponent(id)}/messages`, params, options),
   runs: (id, options) => get(`v1/sessions/${encodeURIComponent(id)}/runs`, {}, options),
+  memory: (id, options) => get(`v1/memories/${encodeURIComponent(id)}`, {}, options),
+  search: (params, options) => get("v1/search", params, options),
 };

@@ -1,10 +1,12 @@
 // The UI's entry point: the API key form, and a small router over the History API.
 //
 // Routes (relative to <root>/ui/):  ""  the session list (filters in the query string);
-// "sessions/<id>"  one session (`?tab=runs` for its runs).
+// "search"  full-text search (`?q=` and its filters); "sessions/<id>"  one session (`?tab=runs`
+// for its runs, `?seq=N` to scroll to message N and mark it).
 
 import { getKey, setKey } from "./api.js";
 import { clear, h } from "./dom.js";
+import { renderSearch } from "./search.js";
 import { renderSession } from "./session.js";
 import { renderSessionList } from "./sessions.js";
 
@@ -17,6 +19,7 @@ function routeOf(url) {
   if (path === "" || path === null && url.pathname === base.replace(/\/$/, "")) {
     return { name: "list" };
   }
+  if (path === "search" || path === "search/") return { name: "search" };
   const match = /^sessions\/([^/]+)\/?$/.exec(path || "");
   if (match) return { name: "session", id: decodeURIComponent(match[1]) };
   return { name: "missing" };
@@ -30,7 +33,9 @@ export function render({ focus = false } = {}) {
   const route = routeOf(url);
   clear(main);
   const view = { main, url, signal: current.signal, navigate };
+  topSearch.hidden = route.name === "search"; // the search page has its own box
   if (route.name === "list") renderSessionList(view);
+  else if (route.name === "search") renderSearch(view);
   else if (route.name === "session") renderSession(view, route.id);
   else {
     document.title = "Page not found — convostore";
@@ -69,6 +74,22 @@ window.addEventListener("popstate", () => render());
 document.querySelector(".skip-link").addEventListener("click", (event) => {
   event.preventDefault();
   main.focus();
+});
+
+// --- the search box in the top bar ---------------------------------------------------------------
+
+const topSearch = document.getElementById("top-search");
+const topQuery = document.getElementById("top-q");
+
+topSearch.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const q = topQuery.value.trim();
+  if (!q) {
+    topQuery.focus();
+    return;
+  }
+  topQuery.value = "";
+  navigate(`search?${new URLSearchParams({ q })}`);
 });
 
 // --- the API key form ---------------------------------------------------------------------------

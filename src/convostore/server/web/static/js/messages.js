@@ -4,8 +4,8 @@
 import { h } from "./dom.js";
 import * as fmt from "./format.js";
 
-const ROLE_LABELS = { user: "User", assistant: "Assistant", system: "System", tool: "Tool" };
-const ITEM_KINDS = {
+export const ROLE_LABELS = { user: "User", assistant: "Assistant", system: "System", tool: "Tool" };
+export const ITEM_KINDS = {
   keyframe: "Keyframe",
   visual_ts: "Visual",
   audio_ts: "Audio",

@@ -9,6 +9,8 @@ import { messageItem } from "./messages.js";
 import { runList } from "./runs.js";
 
 const MESSAGE_PAGE = 200;
+// Messages shown before a linked message (`?seq=N`) that lies beyond the first page.
+const TARGET_CONTEXT = 10;
 
 function metaList(session) {
   const rows = [
@@ -117,26 +119,55 @@ function tabs(view, showRuns, runCount) {
   return { bar, panels, select, initial: wanted, onSelect: (fn) => listeners.push(fn) };
 }
 
-function messagesPanel(view, session, panel, firstPage) {
+/** The message `seq` the address points at (`?seq=N`, from a search result), or null. */
+function targetSeq(url) {
+  const raw = url.searchParams.get("seq");
+  if (raw === null || !/^\d+$/.test(raw)) return null;
+  const seq = Number(raw);
+  return Number.isSafeInteger(seq) && seq > 0 ? seq : null;
+}
+
+/**
+ * The conversation, paged by seq. It starts at the first message; with a `target` seq beyond the
+ * first page it starts a little before that message instead, offers the earlier ones above, and
+ * the later ones below. The target message is then scrolled into view and marked.
+ */
+function messagesPanel(view, session, panel, firstPage, target) {
   const list = h("ol", { class: "messages", "aria-label": "Messages" });
   const status = h("span", { class: "muted", role: "status", "aria-live": "polite" });
   const problems = h("div");
+  const earlierProblems = h("div");
+  const earlier = h("button", { type: "button", class: "secondary", hidden: true, text: "Load earlier messages", onclick: loadEarlier });
   const more = h("button", { type: "button", hidden: true, text: `Load ${MESSAGE_PAGE} more`, onclick: () => load(false) });
   const all = h("button", { type: "button", class: "secondary", hidden: true, text: "Load all", onclick: () => load(true) });
-  panel.append(list, problems, h("p", { class: "more-row" }, status, more, all));
+  const earlierRow = h("p", { class: "more-row", hidden: true }, earlier);
+  panel.append(earlierRow, earlierProblems, list, problems, h("p", { class: "more-row" }, status, more, all));
   let cursor = null;
   let shown = 0;
   let busy = false;
+  let head = null; // seq of the first message shown, while earlier ones are not (else null)
+  let firstSeq = null;
+  let lastSeq = null;
+
+  function describe() {
+    const total = Math.max(session.message_count, shown);
+    if (shown === 0) status.textContent = "This session has no messages yet.";
+    else if (head !== null) {
+      status.textContent = `Showing messages #${firstSeq}\u2013#${lastSeq} (${fmt.number(shown)} of ${fmt.number(total)}).`;
+    } else if (cursor) status.textContent = `Showing ${fmt.number(shown)} of ${fmt.number(total)} messages.`;
+    else status.textContent = `All ${fmt.number(shown)} ${shown === 1 ? "message" : "messages"} shown.`;
+  }
 
   function add(page) {
     for (const message of page.data) list.appendChild(messageItem(message));
     shown += page.data.length;
+    if (page.data.length) {
+      if (firstSeq === null) firstSeq = page.data[0].seq;
+      lastSeq = page.data[page.data.length - 1].seq;
+    }
     cursor = page.has_more ? page.next_cursor : null;
     more.hidden = all.hidden = !cursor;
-    const total = Math.max(session.message_count, shown);
-    if (shown === 0) status.textContent = "This session has no messages yet.";
-    else if (cursor) status.textContent = `Showing ${fmt.number(shown)} of ${fmt.number(total)} messages.`;
-    else status.textContent = `All ${fmt.number(shown)} ${shown === 1 ? "message" : "messages"} shown.`;
+    describe();
   }
 
   async function load(everything) {
@@ -160,7 +191,73 @@ function messagesPanel(view, session, panel, firstPage) {
     }
   }
 
-  add(firstPage);
+  async function loadEarlier() {
+    if (busy || head === null) return;
+    busy = true;
+    earlier.disabled = true;
+    clear(earlierProblems);
+    try {
+      const page = await api.messages(session.id, { before: head, order: "desc", limit: MESSAGE_PAGE }, { signal: view.signal });
+      for (const message of page.data) list.insertBefore(messageItem(message), list.firstChild);
+      shown += page.data.length;
+      if (page.data.length) firstSeq = page.data[page.data.length - 1].seq;
+      head = page.has_more && page.data.length ? firstSeq : null;
+      earlierRow.hidden = head === null;
+      describe();
+    } catch (error) {
+      if (view.signal.aborted) return;
+      if (!(error instanceof ApiError)) console.error(error);
+      earlierProblems.appendChild(errorBox(error, { onRetry: loadEarlier }));
+    } finally {
+      busy = false;
+      earlier.disabled = false;
+    }
+  }
+
+  function showTarget() {
+    const item = list.querySelector(`li[data-seq="${target}"]`);
+    if (!item) {
+      problems.appendChild(h("p", { class: "muted target-missing", role: "status", text: `Message #${target} is not in this session (any more).` }));
+      return;
+    }
+    item.classList.add("msg-target");
+    item.setAttribute("aria-current", "true");
+    item.tabIndex = -1;
+    item.scrollIntoView({ block: "center" });
+    item.focus({ preventScroll: true });
+  }
+
+  async function start() {
+    const reached = !firstPage.has_more || firstPage.data.some((message) => message.seq >= target);
+    if (target === null || reached) {
+      add(firstPage);
+      if (target !== null) showTarget();
+      return;
+    }
+    // Start a few messages before the target, so it is read in context.
+    status.textContent = `Loading message #${target}…`;
+    let page;
+    try {
+      page = await api.messages(session.id, { after: Math.max(0, target - 1 - TARGET_CONTEXT), limit: MESSAGE_PAGE }, { signal: view.signal });
+    } catch (error) {
+      if (view.signal.aborted) return;
+      if (!(error instanceof ApiError)) console.error(error);
+      add(firstPage);
+      problems.appendChild(errorBox(error, { onRetry: () => { clear(problems); clear(list); shown = 0; firstSeq = lastSeq = null; start(); } }));
+      return;
+    }
+    if (view.signal.aborted) return;
+    const sessionStart = firstPage.data.length ? firstPage.data[0].seq : null;
+    if (page.data.length && sessionStart !== null && page.data[0].seq > sessionStart) {
+      head = page.data[0].seq;
+      earlierRow.hidden = false;
+      earlier.hidden = false;
+    }
+    add(page);
+    showTarget();
+  }
+
+  start();
 }
 
 function runsPanel(view, session, panel) {
@@ -206,6 +303,7 @@ export async function renderSession(view, id) {
   document.title = `${title} — convostore`;
 
   const showRuns = session.type === "agent" || session.run_count > 0;
+  const target = targetSeq(view.url);
   const tabset = tabs(view, showRuns, session.run_count);
   view.main.appendChild(
     h(
@@ -222,7 +320,8 @@ export async function renderSession(view, id) {
     ),
   );
   const empty = { data: [], has_more: false, next_cursor: null };
-  messagesPanel(view, session, tabset.panels.messages, session.messages || empty);
   if (showRuns) tabset.onSelect(runsPanel(view, session, tabset.panels.runs));
-  tabset.select(tabset.initial, false);
+  // The panel is shown before it is filled, so that a linked message can be scrolled to.
+  tabset.select(target === null ? tabset.initial : "messages", false);
+  messagesPanel(view, session, tabset.panels.messages, session.messages || empty, target);
 }
