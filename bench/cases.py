@@ -17,6 +17,16 @@ from bench.load import Requests
 from convostore.cursors import Cursor, encode_cursor
 
 APPEND_TARGETS = tuple(f"bench-append-{k:02d}" for k in range(64))
+# Search needs words the generated text never holds: NEEDLE_WORDS, each in NEEDLE_COPIES messages
+# of NEEDLE_SESSIONS, which the harness appends before the search cases and deletes after.
+NEEDLE_SESSIONS = tuple(f"bench-needle-{k:02d}" for k in range(20))
+NEEDLE_WORDS = tuple(f"quillwort{k:02d}" for k in range(20))
+NEEDLE_COPIES = 25
+# words of the generated assistant text: each in millions of messages of the 1M data set
+COMMON_WORDS = (
+    "camera", "schedule", "slides", "audience", "emphasis", "clips", "lighting", "supplier",
+    "footage", "keyframes",
+)  # fmt: skip
 PICKS = 400
 _FILLER = "x" * 160  # message content is about 200 characters
 
@@ -28,6 +38,7 @@ class Case:
     describe: str
     build: Callable[[Spec], Requests]
     write: bool = False
+    needles: bool = False  # the harness adds NEEDLE_SESSIONS first (and drops them after)
     messages_per_request: int = 0
     native_equivalent: str | None = None  # compat cases are compared with this native case
 
@@ -86,6 +97,31 @@ def _append(batch: int) -> Callable[[Spec], Requests]:
     return build
 
 
+def needle_messages(k: int) -> list[dict[str, str]]:
+    """The messages of NEEDLE_SESSIONS[k]: NEEDLE_COPIES of them across all sessions per word."""
+    per = len(NEEDLE_WORDS) * NEEDLE_COPIES // len(NEEDLE_SESSIONS)
+    return [
+        {
+            "role": "user" if j % 2 == 0 else "assistant",
+            "content": f"Note {j}: the {NEEDLE_WORDS[(k + j) % len(NEEDLE_WORDS)]} costs {_FILLER}",
+        }
+        for j in range(per)
+    ]
+
+
+def _video_spans(spec: Spec) -> tuple[str, ...]:
+    """A search for words of cited transcript lines, within one video and a span of it: the
+    sources (and spans) `bench.dataset` cites whose items say "we agreed"."""
+    paths = []
+    for k in range(2, 997, 3 * 11):
+        start = float((k * 13) % 3000)
+        paths.append(
+            f"/v1/search?q=agreed&source_id=video-{k:04d}&start={start + 5}&end={start + 8}"
+            "&limit=20"
+        )
+    return tuple(paths)
+
+
 def _get(paths: Callable[[Spec], tuple[str, ...]]) -> Callable[[Spec], Requests]:
     return lambda spec: Requests(method="GET", paths=paths(spec))
 
@@ -116,6 +152,18 @@ CASES: tuple[Case, ...] = (
          _get(lambda s: _paths("/sessions/{id}", s)), native_equivalent="detail_20"),
     Case("agno_runs", "agno", "GET /sessions/ID/runs (10 runs with their messages)",
          _get(lambda s: _paths("/sessions/{id}/runs", s)), native_equivalent="detail_20"),
+    Case("search_selective", "native", "GET /v1/search?q=W&limit=20, W in 25 messages",
+         _get(lambda s: tuple(f"/v1/search?q={w}&limit=20" for w in NEEDLE_WORDS)),
+         needles=True),
+    Case("search_common", "native", "GET /v1/search?q=W&limit=20, W in millions of messages",
+         _get(lambda s: tuple(f"/v1/search?q={w}&limit=20" for w in COMMON_WORDS))),
+    Case("search_user", "native", "GET /v1/search?q=W&user_id=U&limit=20, over 100 users",
+         _get(lambda s: tuple(
+             f"/v1/search?q={COMMON_WORDS[u % len(COMMON_WORDS)]}&user_id=user-{u:03d}&limit=20"
+             for u in range(s.users)))),
+    Case("search_video", "native",
+         "GET /v1/search?q=agreed&source_id=V&start=S&end=E (a span of one video)",
+         _get(_video_spans)),
     Case("append_1", "native", "POST /v1/sessions/T/messages, 1 message, over 64 sessions",
          _append(1), write=True, messages_per_request=1),
     Case("append_100", "native", "POST /v1/sessions/T/messages, 100 messages, over 64 sessions",

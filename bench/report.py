@@ -55,6 +55,16 @@ def _p99_at_most(case: str, limit_ms: float) -> Target:
     return Target(f"{case} p99 ≤ {limit_ms:g} ms", check)
 
 
+def _p50_at_most(case: str, limit_ms: float) -> Target:
+    def check(results: Results, dataset: str) -> tuple[str, bool | None]:
+        run = measured(results, dataset, case)
+        if run is None:
+            return "-", None
+        return f"{run['p50_ms']:.1f} ms", run["p50_ms"] <= limit_ms
+
+    return Target(f"{case} p50 ≤ {limit_ms:g} ms", check)
+
+
 def _within(case: str, reference: str, factor: float) -> Target:
     def check(results: Results, dataset: str) -> tuple[str, bool | None]:
         run, ref = measured(results, dataset, case), measured(results, dataset, reference)
@@ -82,6 +92,10 @@ TARGETS: tuple[Target, ...] = (
     _rps_at_least("detail_20", 2_500),
     _rps_at_least("messages_page", 2_500),
     *(_within(c.name, c.native_equivalent, 1.5) for c in CASES if c.native_equivalent),
+    _p50_at_most("search_selective", 10),
+    _p99_at_most("search_selective", 50),
+    _p99_at_most("search_common", 100),
+    _p50_at_most("search_video", 10),
     _rps_at_least("append_1", 1_500),
     _rps_at_least("append_100", 20_000, per_message=True),
     Target(f"server peak RSS ≤ {MAX_RSS_MB:g} MB", _rss),

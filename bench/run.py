@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from bench.cases import APPEND_TARGETS, BY_NAME, CASES, Case
+from bench.cases import APPEND_TARGETS, BY_NAME, CASES, NEEDLE_SESSIONS, Case, needle_messages
 from bench.dataset import Spec
 from bench.floors import (
     FLOOR_APP,
@@ -128,6 +128,8 @@ class Run:
             for case in self.cases:
                 if case.write:
                     create_append_targets(client)
+                if case.needles:
+                    create_needles(client)
                 requests = case.build(ds.spec)
                 appended: list[tuple[str, list[int]]] = []
                 with capturing() as capture:
@@ -144,6 +146,7 @@ class Run:
                 sizes[case.name] = len(response.content)
                 undo_appends(ds.url, list(reversed(appended)))
                 drop_append_targets(client)
+                drop_needles(client)
                 key = f"{name}/{case.name}"
                 if self.done("sql_floors", key):
                     continue
@@ -171,7 +174,10 @@ class Run:
                 for case, conns in todo:
                     if case.write:
                         create_append_targets(client)
+                    if case.needles:
+                        create_needles(client)
                     self.measure(server, ds.spec, name, case, conns, sizes[case.name])
+                    drop_needles(client)
                 drop_append_targets(client)
         finally:
             server.stop()
@@ -277,6 +283,26 @@ def create_append_targets(client: httpx.Client | TestClient) -> None:
     """The sessions appends go to; created only for the write cases (409 when they exist)."""
     for target in APPEND_TARGETS:
         client.post("/v1/sessions", json={"id": target, "user_id": "bench"})
+
+
+def create_needles(client: httpx.Client | TestClient) -> None:
+    """The sessions holding the selective search cases' words (see `bench.cases`)."""
+    for k, target in enumerate(NEEDLE_SESSIONS):
+        body = {
+            "messages": needle_messages(k),
+            "create_if_missing": True,
+            "session": {"user_id": "user-000", "title": "needle"},
+        }
+        response = client.post(f"/v1/sessions/{target}/messages", json=body)
+        if response.status_code != 201:
+            raise RuntimeError(f"cannot create {target}: {response.status_code} {response.text}")
+
+
+def drop_needles(client: httpx.Client | TestClient) -> None:
+    for target in NEEDLE_SESSIONS:
+        response = client.delete(f"/v1/sessions/{target}")
+        if response.status_code not in (200, 404):
+            raise RuntimeError(f"cannot delete {target}: {response.status_code} {response.text}")
 
 
 def drop_append_targets(client: httpx.Client | TestClient) -> None:

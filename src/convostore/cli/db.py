@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 import click
 
 from convostore.cli.common import cli_store, database_option, echo_json, handles_errors, json_option
@@ -21,13 +24,46 @@ def migrate(database: str, as_json: bool) -> None:
     """Bring the database to the newest schema (safe to run again)."""
     with cli_store(database, migrate=False) as store:
         before = current_revision(store.engine)
-        after = store.migrate()
+        with MigrationProgress(quiet=as_json) as progress:
+            after = store.migrate(progress=progress)
     if as_json:
         echo_json({"previous": before, "revision": after})
     elif before == after:
         click.echo(f"Database already at revision {after}.")
     else:
         click.echo(f"Database migrated from {before or 'empty'} to revision {after}.")
+
+
+class MigrationProgress:
+    """A progress bar on stderr for a migration that goes through stored data (indexing every
+    session and memory for search); drawn only once such a migration reports."""
+
+    def __init__(self, *, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if self.bar is None:
+            self.bar = click.progressbar(
+                length=max(total, 1),
+                label="Indexing sessions and memories for search",
+                file=sys.stderr,
+                show_pos=True,
+                show_eta=True,
+            )
+            self.bar.__enter__()
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def __enter__(self) -> MigrationProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
 
 
 @db_group.command("status")

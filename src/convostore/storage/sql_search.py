@@ -192,9 +192,8 @@ class SearchPart(SqlBase):
         """Which of these messages cite the source, with a span overlapping the query's."""
         e = evidence.c
         stmt = sa.select(e.session_id, e.seq).where(
-            e.tenant_id == tenant_id,
             e.source_id == query.source_id,
-            sa.tuple_(e.session_id, e.seq).in_([(r.session_id, r.seq) for r in rows]),
+            _one_of(evidence, tenant_id, {(r.session_id, r.seq) for r in rows}),
         )
         if query.start is not None:
             stmt = stmt.where(e.end_max >= query.start)
@@ -247,6 +246,22 @@ def _cursor(kind: str, doc_id: int) -> str:
     return encode_cursor(Cursor(sort="search", order="desc", key=doc_id, id=kind))
 
 
+def _one_of(table: sa.Table, tenant_id: str, keys: set[tuple[str, int]]) -> sa.ColumnElement[bool]:
+    """`(tenant, session_id, seq)` is one of `keys`, written as an OR of `tenant AND session AND
+    seq IN (...)`, one per session, so both backends look each up in their (tenant, session, seq)
+    index (SQLite scans the table for a row-value IN, or for an OR under a shared tenant term)."""
+    by_session: dict[str, list[int]] = {}
+    for session, number in sorted(keys):
+        by_session.setdefault(session, []).append(number)
+    c = table.c
+    return sa.or_(
+        *(
+            sa.and_(c.tenant_id == tenant_id, c.session_id == s, c.seq.in_(n))
+            for s, n in by_session.items()
+        )
+    )
+
+
 def _messages(
     conn: sa.Connection, tenant_id: str, keys: set[tuple[str, int]]
 ) -> dict[tuple[str, int], Any]:
@@ -255,7 +270,7 @@ def _messages(
     c = messages.c
     rows = conn.execute(
         sa.select(c.session_id, c.seq, c.id, c.role, c.content, c.thinkings, c.refs).where(
-            c.tenant_id == tenant_id, sa.tuple_(c.session_id, c.seq).in_(sorted(keys))
+            _one_of(messages, tenant_id, keys)
         )
     )
     return {(r.session_id, r.seq): r for r in rows}
