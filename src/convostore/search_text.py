@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -153,34 +154,54 @@ def _add(clauses: list[Clause], text: str, param: str) -> None:
 # --- matching and snippets ---------------------------------------------------------------------
 
 
-def matched_spans(text: str, query: TextQuery) -> list[tuple[int, int]]:
-    """Where in `text` the query's clauses are found: `(start, end)` of every matched token."""
-    spans = list(token_spans(text))
-    words = [token for _, _, token in spans]
-    marked: set[int] = set()
-    for clause in query.clauses:
-        for at in _clause_hits(words, clause):
-            marked.update(range(at, at + len(clause.words)))
-    return [(spans[i][0], spans[i][1]) for i in sorted(marked)]
+def matched_spans(
+    text: str, query: TextQuery, *, reach: int = SNIPPET_CHARS
+) -> list[tuple[int, int]]:
+    """Where in `text` the query's clauses are found: `(start, end)` of each matched token, from
+    the first match to `reach` characters past it (what a snippet shows). Reads no further than
+    that, nor past the indexed tokens, so a long text costs what its snippet needs."""
+    longest = max(len(c.words) for c in query.clauses)
+    recent: deque[tuple[int, int, str]] = deque(maxlen=longest)
+    marked: set[tuple[int, int]] = set()
+    first: int | None = None
+    for count, span in enumerate(token_spans(text)):
+        if count == MAX_TEXT_TOKENS or (first is not None and span[0] > first + reach):
+            break
+        recent.append(span)
+        for clause in query.clauses:
+            n = len(clause.words)
+            if _ends_here(recent, clause):
+                tail = list(recent)[-n:]
+                marked.update((s, e) for s, e, _ in tail)
+                first = tail[0][0] if first is None else min(first, tail[0][0])
+    return sorted(marked)
 
 
 def clauses_found(text: str, query: TextQuery) -> int:
-    """How many of the query's clauses `text` holds (all of them: the text matches)."""
-    words = [token for _, _, token in token_spans(text)]
-    return sum(1 for clause in query.clauses if next(_clause_hits(words, clause), None) is not None)
+    """How many of the query's clauses `text` holds (all of them: the text matches), reading
+    no further than the indexed tokens, nor than where the last clause is found."""
+    longest = max(len(c.words) for c in query.clauses)
+    recent: deque[tuple[int, int, str]] = deque(maxlen=longest)
+    missing = set(query.clauses)
+    for count, span in enumerate(token_spans(text)):
+        if count == MAX_TEXT_TOKENS or not missing:
+            break
+        recent.append(span)
+        missing -= {clause for clause in missing if _ends_here(recent, clause)}
+    return len(query.clauses) - len(missing)
 
 
-def _clause_hits(words: Sequence[str], clause: Clause) -> Iterator[int]:
+def _ends_here(recent: deque[tuple[int, int, str]], clause: Clause) -> bool:
+    """Whether the last tokens read are `clause` (its last word a prefix, if it says so)."""
     n = len(clause.words)
-    last = n - 1
-    for at in range(len(words) - n + 1):
-        for k in range(n):
-            word = words[at + k]
-            wanted = clause.words[k]
-            if not (word == wanted or (k == last and clause.prefix and word.startswith(wanted))):
-                break
-        else:
-            yield at
+    if len(recent) < n:
+        return False
+    offset = len(recent) - n
+    for k, wanted in enumerate(clause.words):
+        word = recent[offset + k][2]
+        if word != wanted and not (k == n - 1 and clause.prefix and word.startswith(wanted)):
+            return False
+    return True
 
 
 def snippet(text: str, spans: Sequence[tuple[int, int]], width: int = SNIPPET_CHARS) -> str:

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 from click.testing import CliRunner, Result
 
 from convostore.auth import KeyService
@@ -15,7 +17,7 @@ from convostore.cli.serve import build_settings
 from convostore.errors import Unauthenticated
 from convostore.models import MessageQuery, SessionQuery
 from convostore.storage import open_store
-from convostore.storage.migrate import head_revision
+from convostore.storage.migrate import alembic_config, head_revision
 
 
 def run(*args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
@@ -274,6 +276,30 @@ def test_db_migrate_and_status_on_a_blank_file(tmp_path: Path) -> None:
     assert ok_json("db", "status", "--database", url)["up_to_date"] is True
     again = ok_json("db", "migrate", "--database", url)
     assert again == {"previous": head_revision(), "revision": head_revision()}
+
+
+def test_db_migrate_reports_how_far_indexing_for_search_got(tmp_path: Path) -> None:
+    """A database from before search: `db migrate` says how many sessions it has indexed."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        command.upgrade(alembic_config(conn), "0005_component_trust")
+        conn.commit()
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO sessions (tenant_id, id, user_id, type, title, message_count,"
+                " run_count, last_seq, created_at, updated_at)"
+                " VALUES ('default', :id, 'u', 'agent', 'kayak trip', 0, 0, 0, 1, 1)"
+            ),
+            [{"id": f"s{i}"} for i in range(3)],
+        )
+    engine.dispose()
+    migrated = run("db", "migrate", "--database", url)
+    assert migrated.exit_code == 0, migrated.output
+    assert "Indexing for search: 3 of 3 sessions and memories" in migrated.stderr
+    found = ok_json("search", "kayak", "--database", url)
+    assert [hit["session_id"] for hit in found["data"]] == ["s2", "s1", "s0"]
 
 
 def test_db_migrate_and_status_on_each_backend(database_url: str) -> None:

@@ -5,14 +5,21 @@ from __future__ import annotations
 import json
 from importlib import import_module
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from convostore.ids import to_micros, utcnow
-from convostore.models import NewMessage, SessionQuery
-from convostore.storage import AppendRequest, IdempotencyClaim, make_engine, open_store
+from convostore.models import NewMessage, SearchQuery, SessionQuery
+from convostore.storage import (
+    AppendRequest,
+    IdempotencyClaim,
+    make_engine,
+    open_store,
+    search_index,
+)
 from convostore.storage.migrate import (
     alembic_config,
     compared_objects,
@@ -146,3 +153,88 @@ def test_idempotency_keys_stored_before_0003_still_replay(blank_database_url: st
 
 
 _KEY_COLUMNS = ("tenant_id", "key", "scope", "session_id", "request_hash", "result", "created_at")
+
+
+def test_data_stored_before_0006_is_indexed_for_search(
+    blank_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sessions, messages and memories written under 0005 are searchable after the upgrade (in
+    batches, oldest first, with progress reported), and later writes keep the index in step."""
+    monkeypatch.setattr(search_index, "BACKFILL_SESSIONS", 2)
+    engine = make_engine(blank_database_url)
+    refs = [
+        {
+            "source": {"kind": "video", "id": "v1", "name": "clip"},
+            "items": [{"kind": "audio_ts", "start": 3.0, "end": 4.0, "text": "old evidence"}],
+        }
+    ]
+    thinkings = [{"title": "step", "content": "old reasoning"}]
+    try:
+        with engine.connect() as conn:
+            command.upgrade(alembic_config(conn), "0005_component_trust")
+            conn.commit()
+        with engine.begin() as conn:
+            for i in range(5):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO sessions (tenant_id, id, user_id, type, title, summary,"
+                        " message_count, run_count, last_seq, created_at, updated_at)"
+                        " VALUES ('t', :id, 'u', 'agent', :title, :summary, 1, 0, 1, :at, :at)"
+                    ),
+                    {"id": f"s{i}", "title": f"old title {i}", "at": 1_000 + i,
+                     "summary": json.dumps({"text": f"old summary {i}"})},
+                )  # fmt: skip
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO messages (tenant_id, session_id, seq, id, role, content,"
+                        " thinkings, refs, from_history, created_at)"
+                        " VALUES ('t', :sid, 1, :mid, 'assistant', :content, :thinkings, :refs,"
+                        " false, 5)"
+                    ),
+                    {"sid": f"s{i}", "mid": f"m{i}", "content": f"old content {i}",
+                     "thinkings": json.dumps(thinkings), "refs": json.dumps(refs)},
+                )  # fmt: skip
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO evidence (tenant_id, source_id, session_id, seq, ref_index,"
+                        " source_kind, start_min, end_max) VALUES ('t', 'v1', :sid, 1, 0, 'video',"
+                        " 3.0, 4.0)"
+                    ),
+                    {"sid": f"s{i}"},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO memories (tenant_id, id, user_id, memory, topics, created_at,"
+                    " updated_at) VALUES ('t', 'mem', 'u', 'old memory', '[\"topic\"]', 7, 7)"
+                )
+            )
+        reports: list[tuple[int, int]] = []
+        upgrade(engine, progress=lambda done, total: reports.append((done, total)))
+    finally:
+        engine.dispose()
+    assert reports[-1] == (6, 6) and len(reports) == 4  # three batches of sessions, one of memories
+    store = open_store(blank_database_url)
+    try:
+
+        def kinds(q: str) -> list[str]:
+            return [hit.kind for hit in store.search("t", SearchQuery(q=q, limit=100)).items]
+
+        assert (
+            kinds("old")
+            == ["title"] * 5
+            + ["summary"] * 5
+            + ["memory"]
+            + ["content"] * 5
+            + ["thinking"] * 5
+            + ["evidence"] * 5
+        )
+        assert [h.session_id for h in store.search("t", SearchQuery(q="old title")).items] == [
+            "s4", "s3", "s2", "s1", "s0",
+        ]  # fmt: skip
+        hit = store.search("t", SearchQuery(q="evidence", source_id="v1", start=4, end=9)).items
+        assert [(h.kind, h.session_id, h.seq) for h in hit] == [
+            ("evidence", f"s{i}", 1) for i in reversed(range(5))
+        ]
+        assert store.search("t", SearchQuery(q="topic")).items[0].memory_id == "mem"
+    finally:
+        store.close()

@@ -46,6 +46,13 @@ class MigrationProgress:
     def __call__(self, done: int, total: int) -> None:
         if self.quiet:
             return
+        if not sys.stderr.isatty():  # a log: a line at every tenth of the way
+            if done * 10 // max(total, 1) > self.done * 10 // max(total, 1) or not self.done:
+                click.echo(
+                    f"Indexing for search: {done:,} of {total:,} sessions and memories", err=True
+                )
+            self.done = done
+            return
         if self.bar is None:
             self.bar = click.progressbar(
                 length=max(total, 1),
