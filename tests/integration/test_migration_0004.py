@@ -39,8 +39,9 @@ REF = {
 @pytest.fixture
 def before_0004(blank_database_url: str) -> Iterator[tuple[str, SqlStore, TestClient]]:
     """A database at the revision before 0004, with a session of totals and one of evidence,
-    served by an app that does not migrate. The sessions are written at the newest revision
-    (whose columns this version's writes fill), then the database is taken back to before 0004."""
+    served by an app that does not migrate (and so only reads: this version's writes need this
+    version's schema). The sessions are written at the newest revision, then the database is
+    taken back to before 0004."""
     written = open_store(blank_database_url)
     try:
         app = create_app(Settings(database_url=blank_database_url), store=written)
@@ -142,30 +143,14 @@ def test_poisoned_rows_are_read_before_and_repaired_by_0004(
     assert (hit["start"], hit["end"]) == (None, None)  # an unknown span, not a 500
     assert before["memories_ai"]["messages"][0]["refs"][0]["refItems"][0]["startTime"] == 0
 
-    # an append to a session whose total is damaged succeeds, and leaves the total for 0004
-    message = {
-        "role": "user",
-        "content": "again",
-        "metrics": {"total_tokens": 1, "input_tokens": 2},
-    }
-    appended = client.post("/v1/sessions/tot/messages", json={"messages": [message]})
-    assert appended.status_code == 201, appended.text
-    assert _ok(client.get("/v1/sessions/tot"))["metrics"] == {
-        "total_tokens": None,
-        "input_tokens": 6,
-    }
-
     migrated = CliRunner().invoke(cli, ["db", "migrate", "--database", url])
     assert migrated.exit_code == 0, migrated.output
     assert current_revision(store.engine) == head_revision()
 
     after = _read_everything(client)
-    # the run's 10, and the two messages outside it: 5 and 1
-    assert after["tot"]["metrics"] == {"total_tokens": 16, "input_tokens": 6}
-    assert [m["metrics"] for m in after["messages"]["data"]] == [
-        {"total_tokens": 5},
-        {"total_tokens": 1, "input_tokens": 2},
-    ]
+    # the run's 10, and the message outside it: 5
+    assert after["tot"]["metrics"] == {"total_tokens": 15, "input_tokens": 4}
+    assert [m["metrics"] for m in after["messages"]["data"]] == [{"total_tokens": 5}]
     assert after["runs"]["data"][0]["metrics"] == {"total_tokens": 10, "input_tokens": 4}
     assert after["ev"]["data"][0]["refs"][0]["items"][0]["start"] == 0.0
     hit = after["evidence"]["data"][0]
@@ -183,5 +168,40 @@ def test_poisoned_rows_are_read_before_and_repaired_by_0004(
     assert [tuple(s) for s in spans] == [(0.0, 9.0)]
 
     # and appends carry on, summed from the repaired total
+    message = {
+        "role": "user",
+        "content": "again",
+        "metrics": {"total_tokens": 1, "input_tokens": 2},
+    }
     assert client.post("/v1/sessions/tot/messages", json={"messages": [message]}).status_code == 201
-    assert _ok(client.get("/v1/sessions/tot"))["metrics"] == {"total_tokens": 17, "input_tokens": 8}
+    assert _ok(client.get("/v1/sessions/tot"))["metrics"] == {"total_tokens": 16, "input_tokens": 6}
+
+
+def test_an_append_to_a_damaged_total_succeeds_and_leaves_it_for_0004(
+    database_url: str, client: TestClient, store: SqlStore
+) -> None:
+    """A total stored as null (an older version's overflow) stays unknown through appends (this
+    version's writes need this version's schema, so this runs at the newest revision)."""
+    run = {"id": "r1", "input": "hi", "metrics": {"total_tokens": 10, "input_tokens": 4}}
+    assert (
+        client.post("/v1/sessions/tot/runs", json={**run, "create_if_missing": True}).status_code
+        == 201
+    )
+    sqlite = store.engine.dialect.name == "sqlite"
+    value = ":v" if sqlite else "CAST(:v AS jsonb)"
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.text(f"UPDATE sessions SET metrics = {value} WHERE id = 'tot'"),
+            {"v": '{"total_tokens": null, "input_tokens": 4}'},
+        )
+    message = {
+        "role": "user",
+        "content": "again",
+        "metrics": {"total_tokens": 1, "input_tokens": 2},
+    }
+    appended = client.post("/v1/sessions/tot/messages", json={"messages": [message]})
+    assert appended.status_code == 201, appended.text
+    assert _ok(client.get("/v1/sessions/tot"))["metrics"] == {
+        "total_tokens": None,
+        "input_tokens": 6,
+    }
