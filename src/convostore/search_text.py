@@ -11,6 +11,7 @@ write no spaces between words. Pure: no SQL, no HTTP.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -157,9 +158,12 @@ def _add(clauses: list[Clause], text: str, param: str) -> None:
 def matched_spans(
     text: str, query: TextQuery, *, reach: int = SNIPPET_CHARS
 ) -> list[tuple[int, int]]:
-    """Where in `text` the query's clauses are found: `(start, end)` of each matched token, from
-    the first match to `reach` characters past it (what a snippet shows). Reads no further than
-    that, nor past the indexed tokens, so a long text costs what its snippet needs."""
+    """Where in `text` the query's clauses are found: `(start, end)` of each match (a phrase is
+    one), from the first match to `reach` characters past it (what a snippet shows). Reads no
+    further than that, nor past the indexed tokens, so a long text costs what its snippet needs.
+    """
+    if text.isascii():
+        return _ascii_spans(text, query, reach)
     longest = max(len(c.words) for c in query.clauses)
     recent: deque[tuple[int, int, str]] = deque(maxlen=longest)
     marked: set[tuple[int, int]] = set()
@@ -169,17 +173,18 @@ def matched_spans(
             break
         recent.append(span)
         for clause in query.clauses:
-            n = len(clause.words)
             if _ends_here(recent, clause):
-                tail = list(recent)[-n:]
-                marked.update((s, e) for s, e, _ in tail)
-                first = tail[0][0] if first is None else min(first, tail[0][0])
+                begin = recent[len(recent) - len(clause.words)][0]
+                marked.add((begin, span[1]))
+                first = begin if first is None else min(first, begin)
     return sorted(marked)
 
 
 def clauses_found(text: str, query: TextQuery) -> int:
     """How many of the query's clauses `text` holds (all of them: the text matches), reading
     no further than the indexed tokens, nor than where the last clause is found."""
+    if text.isascii():
+        return sum(1 for pattern in _patterns(query) if pattern.search(text))
     longest = max(len(c.words) for c in query.clauses)
     recent: deque[tuple[int, int, str]] = deque(maxlen=longest)
     missing = set(query.clauses)
@@ -189,6 +194,35 @@ def clauses_found(text: str, query: TextQuery) -> int:
         recent.append(span)
         missing -= {clause for clause in missing if _ends_here(recent, clause)}
     return len(query.clauses) - len(missing)
+
+
+# An ASCII text folds to its lower case, so a clause is a regular expression over the text
+# itself: its words, whole (or a prefix), with only separators between them. Several times
+# cheaper than making tokens, which the snippets of every hit would otherwise do.
+_SEPARATORS = r"[\W_]+"
+
+
+@functools.lru_cache(maxsize=256)
+def _patterns(query: TextQuery) -> tuple[re.Pattern[str], ...]:
+    patterns = []
+    for clause in query.clauses:
+        words = [re.escape(w) for w in clause.words]
+        if clause.prefix:
+            words[-1] += r"[^\W_]*"
+        body = _SEPARATORS.join(words)
+        patterns.append(re.compile(rf"(?<![^\W_]){body}(?![^\W_])", re.ASCII | re.IGNORECASE))
+    return tuple(patterns)
+
+
+def _ascii_spans(text: str, query: TextQuery, reach: int) -> list[tuple[int, int]]:
+    patterns = _patterns(query)
+    firsts = [m.start() for p in patterns if (m := p.search(text)) is not None]
+    if not firsts:
+        return []
+    first = min(firsts)
+    window = text[: first + reach]
+    marked = {(m.start(), m.end()) for p in patterns for m in p.finditer(window, first)}
+    return sorted(marked)
 
 
 def _ends_here(recent: deque[tuple[int, int, str]], clause: Clause) -> bool:
@@ -210,6 +244,13 @@ def snippet(text: str, spans: Sequence[tuple[int, int]], width: int = SNIPPET_CH
     if not spans:
         cut = text[:width]
         return html.escape(cut) + ("…" if len(text) > width else "")
+    merged: list[tuple[int, int]] = []
+    for begin, finish in sorted(spans):  # overlapping matches (a prefix inside a phrase) join
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(finish, merged[-1][1]))
+        else:
+            merged.append((begin, finish))
+    spans = merged
     first = spans[0][0]
     start = max(0, first - width // 4)
     if start:

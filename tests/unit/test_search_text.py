@@ -67,7 +67,7 @@ def test_snippets_mark_matches_and_escape_the_rest() -> None:
     query = parse_query("cafe user_id")
     assert snippet(text, matched_spans(text, query)) == (
         "Meet at the &lt;b&gt;<mark>Café</mark>&lt;/b&gt; &amp; bring "
-        "<mark>user</mark>_<mark>id</mark>=7"
+        "<mark>user_id</mark>=7"
     )
 
 
@@ -86,7 +86,22 @@ def test_matching_reads_only_what_the_snippet_needs() -> None:
     assert time.perf_counter() - started < 0.1
     assert spans[0] == (0, 6) and all(start < 300 for start, _ in spans)
     assert clauses_found(huge, parse_query("needle hay")) == 2
-    # past the indexed tokens nothing is found, as the index itself finds nothing there
+    # only the first MAX_TEXT_TOKENS words are indexed (and read when not ASCII)
     tail = "hay " * MAX_TEXT_TOKENS + "needle"
-    assert clauses_found(tail, parse_query("needle")) == 0
     assert len(tokens(tail)) == MAX_TEXT_TOKENS
+    assert clauses_found("é " + tail, parse_query("needle")) == 0
+
+
+def test_ascii_and_other_texts_are_matched_alike() -> None:
+    query = parse_query('"user id" caf* straße 42')
+    plain = "a user_id=42 in the cafeteria, Strasse 9"
+    accented = plain.replace("cafeteria", "cafétéria")
+    assert clauses_found(plain, query) == clauses_found(accented, query) == 4
+    assert snippet(plain, matched_spans(plain, query)) == (
+        "a <mark>user_id</mark>=<mark>42</mark> in the <mark>cafeteria</mark>, "
+        "<mark>Strasse</mark> 9"
+    )
+    assert snippet(accented, matched_spans(accented, query)) == (
+        "a <mark>user_id</mark>=<mark>42</mark> in the <mark>cafétéria</mark>, "
+        "<mark>Strasse</mark> 9"
+    )

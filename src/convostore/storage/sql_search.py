@@ -51,7 +51,7 @@ from convostore.storage.search_index import (
 )
 from convostore.storage.sql_base import SqlBase
 from convostore.storage.stored_json import stored_json
-from convostore.storage.tables import evidence, memories, messages, sessions
+from convostore.storage.tables import memories, sessions
 
 SCAN_BUDGET = 5_000
 _FIRST_BATCH_EXTRA = 1
@@ -190,16 +190,24 @@ class SearchPart(SqlBase):
         self, conn: sa.Connection, tenant_id: str, query: SearchQuery, rows: Sequence[Any]
     ) -> set[tuple[str, int]]:
         """Which of these messages cite the source, with a span overlapping the query's."""
-        e = evidence.c
-        stmt = sa.select(e.session_id, e.seq).where(
-            e.source_id == query.source_id,
-            _one_of(evidence, tenant_id, {(r.session_id, r.seq) for r in rows}),
-        )
+        tail, after = "", []
         if query.start is not None:
-            stmt = stmt.where(e.end_max >= query.start)
+            tail += " AND end_max >= ?"
+            after.append(query.start)
         if query.end is not None:
-            stmt = stmt.where(e.start_min <= query.end)
-        return {(r[0], r[1]) for r in conn.execute(stmt)}
+            tail += " AND start_min <= ?"
+            after.append(query.end)
+        found = _by_keys(
+            conn,
+            "SELECT session_id, seq FROM evidence",
+            tenant_id,
+            {(r.session_id, r.seq) for r in rows},
+            also=" AND source_id = ?",
+            binds=[query.source_id],
+            tail=tail,
+            after=after,
+        )
+        return {(r[0], r[1]) for r in found}
 
     # --- hits ------------------------------------------------------------------------------
 
@@ -246,20 +254,37 @@ def _cursor(kind: str, doc_id: int) -> str:
     return encode_cursor(Cursor(sort="search", order="desc", key=doc_id, id=kind))
 
 
-def _one_of(table: sa.Table, tenant_id: str, keys: set[tuple[str, int]]) -> sa.ColumnElement[bool]:
-    """`(tenant, session_id, seq)` is one of `keys`, written as an OR of `tenant AND session AND
-    seq IN (...)`, one per session, so both backends look each up in their (tenant, session, seq)
-    index (SQLite scans the table for a row-value IN, or for an OR under a shared tenant term)."""
+def _by_keys(
+    conn: sa.Connection,
+    head: str,
+    tenant_id: str,
+    keys: set[tuple[str, int]],
+    *,
+    also: str = "",
+    tail: str = "",
+    binds: Sequence[Any] = (),
+    after: Sequence[Any] = (),
+) -> Sequence[Any]:
+    """Rows of `head` (a SELECT ... FROM) at these `(session_id, seq)` keys of one tenant.
+
+    Written as an OR of `tenant AND session AND seq IN (...)`, one per session, so both backends
+    look each up in their (tenant, session, seq) index: SQLite scans the table for a row-value
+    IN, or for an OR under a shared tenant term. Sent to the driver as it is: the statement's
+    shape changes with every page, and building it through SQLAlchemy cost more than the reads.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     by_session: dict[str, list[int]] = {}
     for session, number in sorted(keys):
         by_session.setdefault(session, []).append(number)
-    c = table.c
-    return sa.or_(
-        *(
-            sa.and_(c.tenant_id == tenant_id, c.session_id == s, c.seq.in_(n))
-            for s, n in by_session.items()
+    terms, params = [], []
+    for session, numbers in by_session.items():
+        terms.append(
+            f"(tenant_id = {mark}{also.replace('?', mark)} AND session_id = {mark}"
+            f" AND seq IN ({', '.join([mark] * len(numbers))}))"
         )
-    )
+        params += [tenant_id, *binds, session, *numbers]
+    sql = f"{head} WHERE ({' OR '.join(terms)}){tail.replace('?', mark)}"
+    return conn.exec_driver_sql(sql, tuple(params) + tuple(after)).all()
 
 
 def _messages(
@@ -267,13 +292,8 @@ def _messages(
 ) -> dict[tuple[str, int], Any]:
     if not keys:
         return {}
-    c = messages.c
-    rows = conn.execute(
-        sa.select(c.session_id, c.seq, c.id, c.role, c.content, c.thinkings, c.refs).where(
-            _one_of(messages, tenant_id, keys)
-        )
-    )
-    return {(r.session_id, r.seq): r for r in rows}
+    head = "SELECT session_id, seq, id, role, content, thinkings, refs FROM messages"
+    return {(r[0], r[1]): r for r in _by_keys(conn, head, tenant_id, keys)}
 
 
 def _sessions(conn: sa.Connection, tenant_id: str, ids: set[str]) -> dict[str, Any]:
