@@ -28,6 +28,9 @@ MIN_PREFIX_CHARS = 2
 MAX_TOKEN_CHARS = 64  # a longer run of letters is cut to this many (indexed and sought alike)
 MAX_TEXT_TOKENS = 16_000  # words of one text that are indexed; PostgreSQL keeps positions to 16,383
 SNIPPET_CHARS = 200
+# Words of a non-ASCII text read to place its snippet: a match further in gets a snippet of the
+# text's start, unmarked. It bounds the CPU one page of hits costs (the search runs on the loop).
+SNIPPET_SCAN_TOKENS = 2_000
 
 _WORD = re.compile(r"[^\W_]+")
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
@@ -160,7 +163,7 @@ def matched_spans(
 ) -> list[tuple[int, int]]:
     """Where in `text` the query's clauses are found: `(start, end)` of each match (a phrase is
     one), from the first match to `reach` characters past it (what a snippet shows). Reads no
-    further than that, nor past the indexed tokens, so a long text costs what its snippet needs.
+    further than that, nor (unless ASCII, matched at C speed) past SNIPPET_SCAN_TOKENS words.
     """
     if text.isascii():
         return _ascii_spans(text, query, reach)
@@ -169,7 +172,7 @@ def matched_spans(
     marked: set[tuple[int, int]] = set()
     first: int | None = None
     for count, span in enumerate(token_spans(text)):
-        if count == MAX_TEXT_TOKENS or (first is not None and span[0] > first + reach):
+        if count == SNIPPET_SCAN_TOKENS or (first is not None and span[0] > first + reach):
             break
         recent.append(span)
         for clause in query.clauses:
@@ -182,14 +185,14 @@ def matched_spans(
 
 def clauses_found(text: str, query: TextQuery) -> int:
     """How many of the query's clauses `text` holds (all of them: the text matches), reading
-    no further than the indexed tokens, nor than where the last clause is found."""
+    no further than where the last clause is found, nor (unless ASCII) SNIPPET_SCAN_TOKENS."""
     if text.isascii():
         return sum(1 for pattern in _patterns(query) if pattern.search(text))
     longest = max(len(c.words) for c in query.clauses)
     recent: deque[tuple[int, int, str]] = deque(maxlen=longest)
     missing = set(query.clauses)
     for count, span in enumerate(token_spans(text)):
-        if count == MAX_TEXT_TOKENS or not missing:
+        if count == SNIPPET_SCAN_TOKENS or not missing:
             break
         recent.append(span)
         missing -= {clause for clause in missing if _ends_here(recent, clause)}

@@ -86,10 +86,16 @@ def test_matching_reads_only_what_the_snippet_needs() -> None:
     assert time.perf_counter() - started < 0.1
     assert spans[0] == (0, 6) and all(start < 300 for start, _ in spans)
     assert clauses_found(huge, parse_query("needle hay")) == 2
-    # only the first MAX_TEXT_TOKENS words are indexed (and read when not ASCII)
+    # only the first MAX_TEXT_TOKENS words are indexed; a non-ASCII text is read for its snippet
+    # as far as SNIPPET_SCAN_TOKENS words
     tail = "hay " * MAX_TEXT_TOKENS + "needle"
     assert len(tokens(tail)) == MAX_TEXT_TOKENS
     assert clauses_found("é " + tail, parse_query("needle")) == 0
+    started = time.perf_counter()
+    far = "é " + "hay " * 300_000 + "needle"
+    assert matched_spans(far, parse_query("needle")) == []
+    assert snippet(far, []).startswith("é hay")
+    assert time.perf_counter() - started < 0.1
 
 
 def test_ascii_and_other_texts_are_matched_alike() -> None:

@@ -345,10 +345,13 @@ def index_existing(conn: sa.Connection, progress: Progress | None = None) -> int
     return written
 
 
-def _session_batches(conn: sa.Connection, tenant_id: str) -> Iterable[Sequence[Any]]:
-    c = sessions.c
+def _oldest_first(
+    conn: sa.Connection, table: sa.Table, tenant_id: str, *names: str
+) -> Iterable[Sequence[Any]]:
+    """The tenant's rows of `table` (`names`, created_at, id), oldest first, a batch at a time."""
+    c = table.c
     read = (
-        sa.select(c.id, c.user_id, c.type, c.component_id, c.title, c.summary, c.created_at)
+        sa.select(*(c[n] for n in names), c.created_at, c.id)
         .where(c.tenant_id == tenant_id)
         .order_by(c.created_at, c.id)
         .limit(BACKFILL_SESSIONS)
@@ -361,6 +364,11 @@ def _session_batches(conn: sa.Connection, tenant_id: str) -> Iterable[Sequence[A
             return
         yield batch
         after = (batch[-1].created_at, batch[-1].id)
+
+
+def _session_batches(conn: sa.Connection, tenant_id: str) -> Iterable[Sequence[Any]]:
+    names = ("user_id", "type", "component_id", "title", "summary")
+    return _oldest_first(conn, sessions, tenant_id, *names)
 
 
 def _message_texts(
@@ -379,22 +387,10 @@ def _message_texts(
 
 
 def _memory_batches(conn: sa.Connection, tenant_id: str) -> Iterable[list[tuple[MemoryText, int]]]:
-    c = memories.c
-    read = (
-        sa.select(c.id, c.user_id, c.memory, c.topics, c.agent_id, c.team_id, c.created_at)
-        .where(c.tenant_id == tenant_id)
-        .order_by(c.created_at, c.id)
-        .limit(BACKFILL_SESSIONS)
-    )
-    after: tuple[int, str] | None = None
-    while True:
-        page = read if after is None else read.where(sa.tuple_(c.created_at, c.id) > after)
-        batch = conn.execute(page).all()
-        if not batch:
-            return
+    names = ("user_id", "memory", "topics", "agent_id", "team_id")
+    for batch in _oldest_first(conn, memories, tenant_id, *names):
         yield [
             (MemoryText(r.id, r.user_id, r.memory, r.topics or [], r.agent_id, r.team_id),
              r.created_at)
             for r in batch
         ]  # fmt: skip
-        after = (batch[-1].created_at, batch[-1].id)

@@ -54,6 +54,9 @@ from convostore.storage.stored_json import stored_json
 from convostore.storage.tables import memories, sessions
 
 SCAN_BUDGET = 5_000
+HYDRATE_CHUNK = 10
+# A snippet is cut from the first this many characters of a message's content (up to 1,000,000).
+SNIPPET_SOURCE_CHARS = 65_536
 _FIRST_BATCH_EXTRA = 1
 _MAX_BATCH = 1_000
 _NO_ID = 2**62
@@ -219,17 +222,21 @@ class SearchPart(SqlBase):
         query: SearchQuery,
         page: list[tuple[str, Any]],
     ) -> list[SearchHit]:
-        keys = {(row.session_id, row.seq) for kind, row in page if row.seq is not None}
-        session_ids = {row.session_id for _, row in page if row.session_id is not None}
-        memory_ids = {row.memory_id for _, row in page if row.memory_id is not None}
-        stored = _messages(conn, tenant_id, keys)
-        held = _sessions(conn, tenant_id, session_ids)
-        facts = _memories(conn, tenant_id, memory_ids)
+        """The hits of a page, their texts read HYDRATE_CHUNK documents at a time: a message's
+        reasoning or evidence may be a megabyte of JSON, and a page holds up to 100 hits."""
         hits = []
-        for kind, row in page:
-            hit = _hit(kind, row, text, query, stored, held, facts)
-            if hit is not None:
-                hits.append(hit)
+        for at in range(0, len(page), HYDRATE_CHUNK):
+            chunk = page[at : at + HYDRATE_CHUNK]
+            keys = {(row.session_id, row.seq) for _, row in chunk if row.seq is not None}
+            session_ids = {row.session_id for _, row in chunk if row.session_id is not None}
+            memory_ids = {row.memory_id for _, row in chunk if row.memory_id is not None}
+            stored = _messages(conn, tenant_id, keys)
+            held = _by_ids(conn, sessions, tenant_id, session_ids, "title", "summary")
+            facts = _by_ids(conn, memories, tenant_id, memory_ids, "memory", "topics")
+            for kind, row in chunk:
+                hit = _hit(kind, row, text, query, stored, held, facts)
+                if hit is not None:
+                    hits.append(hit)
         return hits
 
 
@@ -292,28 +299,24 @@ def _messages(
 ) -> dict[tuple[str, int], Any]:
     if not keys:
         return {}
-    head = "SELECT session_id, seq, id, role, content, thinkings, refs FROM messages"
+    head = (
+        f"SELECT session_id, seq, id, role, substr(content, 1, {SNIPPET_SOURCE_CHARS}) AS content,"
+        " thinkings, refs FROM messages"
+    )
     return {(r[0], r[1]): r for r in _by_keys(conn, head, tenant_id, keys)}
 
 
-def _sessions(conn: sa.Connection, tenant_id: str, ids: set[str]) -> dict[str, Any]:
+def _by_ids(
+    conn: sa.Connection, table: sa.Table, tenant_id: str, ids: set[str], *names: str
+) -> dict[str, Any]:
+    """Rows (`id` and `names`) of these ids of one tenant, by id."""
     if not ids:
         return {}
-    c = sessions.c
-    rows = conn.execute(
-        sa.select(c.id, c.title, c.summary).where(c.tenant_id == tenant_id, c.id.in_(sorted(ids)))
+    c = table.c
+    stmt = sa.select(c.id, *(c[n] for n in names)).where(
+        c.tenant_id == tenant_id, c.id.in_(sorted(ids))
     )
-    return {r.id: r for r in rows}
-
-
-def _memories(conn: sa.Connection, tenant_id: str, ids: set[str]) -> dict[str, Any]:
-    if not ids:
-        return {}
-    c = memories.c
-    rows = conn.execute(
-        sa.select(c.id, c.memory, c.topics).where(c.tenant_id == tenant_id, c.id.in_(sorted(ids)))
-    )
-    return {r.id: r for r in rows}
+    return {r.id: r for r in conn.execute(stmt)}
 
 
 def _json(value: Any) -> Any:
