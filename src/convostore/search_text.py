@@ -90,6 +90,13 @@ def _folded(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
 
 def tokens(text: str) -> list[str]:
     """The tokens of `text` that are indexed (the first MAX_TEXT_TOKENS)."""
+    if text.isascii():  # the common case, at C speed: the same tokens as token_spans makes
+        words = _WORD.findall(text.lower())
+        if len(words) > MAX_TEXT_TOKENS:
+            del words[MAX_TEXT_TOKENS:]
+        if words and max(map(len, words)) > MAX_TOKEN_CHARS:
+            words = [w[:MAX_TOKEN_CHARS] for w in words]
+        return words
     found = []
     for _, _, token in token_spans(text):
         found.append(token)

@@ -49,6 +49,8 @@ def marker(letter: str, *parts: str) -> str:
 
 def kind_terms(kind: str, text: str) -> list[str]:
     letter = KIND_LETTERS[kind]
+    if len(text) * 8 <= MAX_TERM_BYTES:  # too short to reach the cap (4 bytes a character, at
+        return [letter + token for token in tokens(text)]  # most as many letters as characters)
     out: list[str] = []
     seen: set[str] = set()
     size = 0

@@ -60,7 +60,6 @@ def upgrade() -> None:
         sa.Column("session_type", sa.String(16)),
         sa.Column("created_at", sa.BigInteger, nullable=False),
         sa.Column("terms", TSVECTOR() if postgres else sa.Text(), nullable=False),
-        sqlite_autoincrement=True,
     )  # fmt: skip
     config = op.get_context().config
     progress = (config.attributes.get("progress") if config else None) or _log_progress()
