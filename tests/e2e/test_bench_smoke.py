@@ -111,7 +111,9 @@ def test_seeded_data_is_reused_when_its_spec_matches(tmp_path: Path) -> None:
     )
     assert (first.reused, again.reused, other.reused) == (False, True, False)
     assert (
-        again.rows == first.rows == {"sessions": 30, "runs": 300, "messages": 600, "evidence": 300}
+        again.rows
+        == first.rows
+        == {"sessions": 30, "runs": 300, "messages": 600, "evidence": 300, "search_docs": 1230}
     )
 
 
