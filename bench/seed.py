@@ -102,7 +102,10 @@ def ensure_dataset(
         rows = _seed_sqlite(url, spec, build_pools())
     else:
         rows = _seed_postgres(url, spec, build_pools())
+    indexing = time.perf_counter()
     rows["search_docs"] = index_for_search(url)
+    indexed = time.perf_counter() - indexing
+    log(f"indexed {rows['search_docs']:,} search documents in {indexed:.1f}s")
     seconds = time.perf_counter() - started
     marker.write_text(json.dumps({"spec": spec.key(), "seconds": seconds, "rows": rows}))
     log(f"seeded {backend} {size_label(spec.sessions)} in {seconds:.1f}s: {rows}")
