@@ -29,8 +29,32 @@ MAX_TOKEN_CHARS = 64  # a longer run of letters is cut to this many (indexed and
 MAX_TEXT_TOKENS = 16_000  # words of one text that are indexed; PostgreSQL keeps positions to 16,383
 SNIPPET_CHARS = 200
 # Words of a non-ASCII text read to place its snippet: a match further in gets a snippet of the
-# text's start, unmarked. It bounds the CPU one page of hits costs (the search runs on the loop).
+# text's start, unmarked.
 SNIPPET_SCAN_TOKENS = 2_000
+# What placing the snippets of one page may cost in all, in words read (an ASCII text counts a
+# word per 64 characters, as its regular expressions are that much cheaper): a page of texts
+# built to be slow to mark holds the loop ~50 ms at most; past it, snippets are left unmarked.
+PAGE_SCAN_BUDGET = 20_000
+
+
+class ScanBudget:
+    """Words that may still be read to place the snippets of one page."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, words: int = PAGE_SCAN_BUDGET) -> None:
+        self.left = words
+
+    def take(self, words: int) -> bool:
+        """Whether `words` more may be read (they are counted as read)."""
+        if self.left < words:
+            self.left = 0
+            return False
+        self.left -= words
+        return True
+
+
+_UNBOUNDED = ScanBudget(2**62)
 
 _WORD = re.compile(r"[^\W_]+")
 MARK_OPEN, MARK_CLOSE = "<mark>", "</mark>"
@@ -166,20 +190,22 @@ def _add(clauses: list[Clause], text: str, param: str) -> None:
 
 
 def matched_spans(
-    text: str, query: TextQuery, *, reach: int = SNIPPET_CHARS
+    text: str, query: TextQuery, *, reach: int = SNIPPET_CHARS, budget: ScanBudget = _UNBOUNDED
 ) -> list[tuple[int, int]]:
     """Where in `text` the query's clauses are found: `(start, end)` of each match (a phrase is
     one), from the first match to `reach` characters past it (what a snippet shows). Reads no
     further than that, nor (unless ASCII, matched at C speed) past SNIPPET_SCAN_TOKENS words.
     """
     if text.isascii():
-        return _ascii_spans(text, query, reach)
+        return _ascii_spans(text, query, reach) if budget.take(len(text) // 64 + 1) else []
     longest = max(len(c.words) for c in query.clauses)
     recent: deque[tuple[int, int, str]] = deque(maxlen=longest)
     marked: set[tuple[int, int]] = set()
     first: int | None = None
     for count, span in enumerate(token_spans(text)):
         if count == SNIPPET_SCAN_TOKENS or (first is not None and span[0] > first + reach):
+            break
+        if not budget.take(1):
             break
         recent.append(span)
         for clause in query.clauses:
@@ -190,16 +216,18 @@ def matched_spans(
     return sorted(marked)
 
 
-def clauses_found(text: str, query: TextQuery) -> int:
+def clauses_found(text: str, query: TextQuery, budget: ScanBudget = _UNBOUNDED) -> int:
     """How many of the query's clauses `text` holds (all of them: the text matches), reading
     no further than where the last clause is found, nor (unless ASCII) SNIPPET_SCAN_TOKENS."""
     if text.isascii():
+        if not budget.take(len(text) // 64 + 1):
+            return 0
         return sum(1 for pattern in _patterns(query) if pattern.search(text))
     longest = max(len(c.words) for c in query.clauses)
     recent: deque[tuple[int, int, str]] = deque(maxlen=longest)
     missing = set(query.clauses)
     for count, span in enumerate(token_spans(text)):
-        if count == SNIPPET_SCAN_TOKENS or not missing:
+        if count == SNIPPET_SCAN_TOKENS or not missing or not budget.take(1):
             break
         recent.append(span)
         missing -= {clause for clause in missing if _ends_here(recent, clause)}

@@ -527,3 +527,14 @@ def test_scoped_keys_and_tenants_see_only_their_own(
         "ann"
     }
     assert search(client, "puffin", headers=other_tenant)["data"] == []
+
+
+def test_a_page_of_texts_slow_to_mark_is_bounded(client: TestClient) -> None:
+    """Matches far into long non-ASCII texts: the page comes back whole, the snippets placed
+    within the page's scan budget and the rest shown unmarked from their start."""
+    sid = session(client)
+    far = "é " * 15_000 + "needle"
+    say(client, sid, *[user(far) for _ in range(20)])
+    hits = search(client, "needle")["data"]
+    assert len(hits) == 20
+    assert all(h["snippet"].startswith("é é") and "<mark>" not in h["snippet"] for h in hits)

@@ -35,6 +35,7 @@ from convostore.models import (
 )
 from convostore.search_text import (
     Clause,
+    ScanBudget,
     TextQuery,
     clauses_found,
     matched_spans,
@@ -225,6 +226,7 @@ class SearchPart(SqlBase):
         """The hits of a page, their texts read HYDRATE_CHUNK documents at a time: a message's
         reasoning or evidence may be a megabyte of JSON, and a page holds up to 100 hits."""
         hits = []
+        budget = ScanBudget()
         for at in range(0, len(page), HYDRATE_CHUNK):
             chunk = page[at : at + HYDRATE_CHUNK]
             keys = {(row.session_id, row.seq) for _, row in chunk if row.seq is not None}
@@ -234,7 +236,7 @@ class SearchPart(SqlBase):
             held = _by_ids(conn, sessions, tenant_id, session_ids, "title", "summary")
             facts = _by_ids(conn, memories, tenant_id, memory_ids, "memory", "topics")
             for kind, row in chunk:
-                hit = _hit(kind, row, text, query, stored, held, facts)
+                hit = _hit(kind, row, text, query, stored, held, facts, budget)
                 if hit is not None:
                     hits.append(hit)
         return hits
@@ -301,7 +303,7 @@ def _messages(
         return {}
     head = (
         f"SELECT session_id, seq, id, role, substr(content, 1, {SNIPPET_SOURCE_CHARS}) AS content,"
-        " thinkings, refs FROM messages"
+        " CAST(thinkings AS TEXT) AS thinkings, CAST(refs AS TEXT) AS refs FROM messages"
     )
     return {(r[0], r[1]): r for r in _by_keys(conn, head, tenant_id, keys)}
 
@@ -331,9 +333,11 @@ def _hit(
     stored: dict[tuple[str, int], Any],
     held: dict[str, Any],
     facts: dict[str, Any],
+    budget: ScanBudget,
 ) -> SearchHit | None:
     """The hit of one document, its snippet cut from the text as stored (None: the text went
-    between the walk and this read)."""
+    between the walk and this read). Decoding a message's reasoning or evidence counts against
+    the page's `budget` too (either may be a megabyte of JSON)."""
     session = held.get(row.session_id) if row.session_id is not None else None
     fields: dict[str, Any] = {
         "kind": kind,
@@ -362,26 +366,35 @@ def _hit(
         if kind == "content":
             source = message.content
         elif kind == "thinking":
-            source = _best(text, [_step(t) for t in _json(message.thinkings) or ()])
+            steps = _decoded(message.thinkings, budget)
+            source = _best(text, [_step(t) for t in steps], budget)
         else:
-            source, evidence_hit = _cited_item(text, query, _json(message.refs) or [])
-    spans = matched_spans(source, text)
+            source, evidence_hit = _cited_item(text, query, _decoded(message.refs, budget), budget)
+    spans = matched_spans(source, text, budget=budget)
     return SearchHit(snippet=snippet(source, spans), evidence=evidence_hit, **fields)
+
+
+def _decoded(stored: str | None, budget: ScanBudget) -> list[Any]:
+    """A message's stored JSON list, or nothing once the page's budget is spent."""
+    if not stored or not budget.take(len(stored) // 64 + 1):
+        return []
+    value = stored_json(stored)
+    return value if isinstance(value, list) else []
 
 
 def _step(thinking: dict[str, Any]) -> str:
     return f"{thinking.get('title') or ''}\n{thinking.get('content') or ''}".strip()
 
 
-def _best(text: TextQuery, parts: list[str]) -> str:
+def _best(text: TextQuery, parts: list[str], budget: ScanBudget) -> str:
     """The part holding most of the query's clauses (the first of equals)."""
     if not parts:
         return ""
-    return max(parts, key=lambda part: clauses_found(part, text))
+    return max(parts, key=lambda part: clauses_found(part, text, budget))
 
 
 def _cited_item(
-    text: TextQuery, query: SearchQuery, refs: list[dict[str, Any]]
+    text: TextQuery, query: SearchQuery, refs: list[dict[str, Any]], budget: ScanBudget
 ) -> tuple[str, SearchEvidence | None]:
     """The cited item whose text holds most of the query (within the query's source and span,
     when it has them): its text, and where it is in its source."""
@@ -398,7 +411,7 @@ def _cited_item(
         for content, item in candidates:
             if item is not None and not _overlaps(item, query):
                 continue
-            found = clauses_found(content, text) if content else 0
+            found = clauses_found(content, text, budget) if content else 0
             if found > best[0]:
                 where = None
                 first = item or next(iter(ref.get("items") or ()), None)
