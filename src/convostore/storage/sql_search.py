@@ -52,7 +52,7 @@ from convostore.storage.search_index import (
 )
 from convostore.storage.sql_base import SqlBase
 from convostore.storage.stored_json import stored_json
-from convostore.storage.tables import memories, sessions
+from convostore.storage.trusted_values import trusted
 
 SCAN_BUDGET = 5_000
 HYDRATE_CHUNK = 10
@@ -162,14 +162,16 @@ class SearchPart(SqlBase):
         limit: int,
     ) -> Sequence[Any]:
         letter = KIND_LETTERS[kind]
-        binds = {"tenant": tenant_id, "kind": KIND_CODES[kind], "before": before, "n": limit}
+        code = KIND_CODES[kind]
         if self.dialect == "postgresql":
-            binds["match"] = tsquery(text.clauses, letter, marks)
-            sql = _PG_CANDIDATES
-        else:
-            binds["match"] = fts5_match(text.clauses, letter, marks)
-            sql = _SQLITE_CANDIDATES
-        return conn.execute(sql, binds).all()
+            match = tsquery(text.clauses, letter, marks)
+            return conn.exec_driver_sql(
+                _PG_CANDIDATES, (tenant_id, code, match, before, limit)
+            ).all()
+        match = fts5_match(text.clauses, letter, marks)
+        return conn.exec_driver_sql(
+            _SQLITE_CANDIDATES, (match, before, tenant_id, code, limit)
+        ).all()
 
     def _filtered(
         self, conn: sa.Connection, tenant_id: str, query: SearchQuery, rows: Sequence[Any]
@@ -233,8 +235,12 @@ class SearchPart(SqlBase):
             session_ids = {row.session_id for _, row in chunk if row.session_id is not None}
             memory_ids = {row.memory_id for _, row in chunk if row.memory_id is not None}
             stored = _messages(conn, tenant_id, keys)
-            held = _by_ids(conn, sessions, tenant_id, session_ids, "title", "summary")
-            facts = _by_ids(conn, memories, tenant_id, memory_ids, "memory", "topics")
+            held = _by_ids(
+                conn, "sessions", tenant_id, session_ids, "title, CAST(summary AS TEXT) AS summary"
+            )
+            facts = _by_ids(
+                conn, "memories", tenant_id, memory_ids, "memory, CAST(topics AS TEXT) AS topics"
+            )
             for kind, row in chunk:
                 hit = _hit(kind, row, text, query, stored, held, facts, budget)
                 if hit is not None:
@@ -242,20 +248,22 @@ class SearchPart(SqlBase):
         return hits
 
 
-_SQLITE_CANDIDATES = sa.text(
+# One kind's matching documents, newest first (sent to the driver as they are: a search runs
+# up to six of them, and SQLAlchemy's handling of a text statement cost more than the lookup).
+_SQLITE_CANDIDATES = (
     "SELECT d.id, d.session_id, d.seq, d.memory_id, d.user_id, d.component_id,"
     " d.session_type, d.created_at"
     " FROM search_fts CROSS JOIN search_docs d ON d.id = search_fts.rowid"
-    " WHERE search_fts MATCH :match AND search_fts.rowid < :before"
-    " AND d.tenant_id = :tenant AND d.kind = :kind"
-    " ORDER BY search_fts.rowid DESC LIMIT :n"
+    " WHERE search_fts MATCH ? AND search_fts.rowid < ?"
+    " AND d.tenant_id = ? AND d.kind = ?"
+    " ORDER BY search_fts.rowid DESC LIMIT ?"
 )
-_PG_CANDIDATES = sa.text(
+_PG_CANDIDATES = (
     "SELECT id, session_id, seq, memory_id, user_id, component_id, session_type, created_at"
     " FROM search_docs"
-    " WHERE tenant_id = :tenant AND kind = :kind AND terms @@ CAST(:match AS tsquery)"
-    " AND id < :before"
-    " ORDER BY id DESC LIMIT :n"
+    " WHERE tenant_id = %s AND kind = %s AND terms @@ CAST(%s AS tsquery)"
+    " AND id < %s"
+    " ORDER BY id DESC LIMIT %s"
 )
 
 
@@ -309,16 +317,17 @@ def _messages(
 
 
 def _by_ids(
-    conn: sa.Connection, table: sa.Table, tenant_id: str, ids: set[str], *names: str
+    conn: sa.Connection, table: str, tenant_id: str, ids: set[str], columns: str
 ) -> dict[str, Any]:
-    """Rows (`id` and `names`) of these ids of one tenant, by id."""
+    """Rows (`id, columns`, JSON as its stored text) of these ids of one tenant, by id."""
     if not ids:
         return {}
-    c = table.c
-    stmt = sa.select(c.id, *(c[n] for n in names)).where(
-        c.tenant_id == tenant_id, c.id.in_(sorted(ids))
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        f"SELECT id, {columns} FROM {table}"
+        f" WHERE tenant_id = {mark} AND id IN ({', '.join([mark] * len(ids))})"
     )
-    return {r.id: r for r in conn.execute(stmt)}
+    return {r[0]: r for r in conn.exec_driver_sql(sql, (tenant_id, *sorted(ids)))}
 
 
 def _json(value: Any) -> Any:
@@ -371,7 +380,9 @@ def _hit(
         else:
             source, evidence_hit = _cited_item(text, query, _decoded(message.refs, budget), budget)
     spans = matched_spans(source, text, budget=budget)
-    return SearchHit(snippet=snippet(source, spans), evidence=evidence_hit, **fields)
+    # every field comes from a stored value or was built here: no need to validate them again
+    return trusted(SearchHit, {**_NO_HIT_FIELDS, **fields, "snippet": snippet(source, spans),
+                               "evidence": evidence_hit})  # fmt: skip
 
 
 def _decoded(stored: str | None, budget: ScanBudget) -> list[Any]:
@@ -380,6 +391,9 @@ def _decoded(stored: str | None, budget: ScanBudget) -> list[Any]:
         return []
     value = stored_json(stored)
     return value if isinstance(value, list) else []
+
+
+_NO_HIT_FIELDS: dict[str, Any] = {"seq": None, "message_id": None, "role": None, "memory_id": None}
 
 
 def _step(thinking: dict[str, Any]) -> str:
