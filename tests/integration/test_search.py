@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from convostore.auth import KeyService
-from convostore.storage import SqlStore
+from convostore.storage import SqlStore, sql_search
 from tests.conftest import bearer
 
 VIDEO = "video-market"
@@ -538,3 +538,17 @@ def test_a_page_of_texts_slow_to_mark_is_bounded(client: TestClient) -> None:
     hits = search(client, "needle")["data"]
     assert len(hits) == 20
     assert all(h["snippet"].startswith("é é") and "<mark>" not in h["snippet"] for h in hits)
+
+
+def test_rare_words_found_past_the_newest_documents(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL walks the newest few documents of a kind, then asks the GIN index for the rest:
+    with a walk of two, every hit still comes, newest first, and pages stay exact."""
+    monkeypatch.setattr(sql_search, "PG_WALK", 2)
+    sid = session(client)
+    say(client, sid, *[user(f"osprey {n}" if n % 3 == 0 else f"filler {n}") for n in range(30)])
+    expected = [("content", seq) for seq in range(28, 0, -3)]
+    assert found(client, "osprey") == expected
+    paged = page_through(client, "osprey", limit=3)
+    assert [(kind, seq) for kind, _, seq, _ in paged] == expected

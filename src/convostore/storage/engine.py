@@ -48,7 +48,11 @@ def make_engine(
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(url, kwargs, sqlite_synchronous)
     if parsed.get_backend_name() == "postgresql":
-        connect_args = {"options": f"-c statement_timeout={int(statement_timeout_ms)}"}
+        # JIT compilation off: it pays only for long analytic queries, and a search's planner
+        # estimate (many matches expected, a few found) crossed its threshold and spent ~7-70 ms
+        # compiling a lookup that ran in 3 ms (docs/performance.md)
+        options = f"-c statement_timeout={int(statement_timeout_ms)} -c jit=off"
+        connect_args = {"options": options}
         engine = sa.create_engine(
             url,
             pool_size=pool_size,

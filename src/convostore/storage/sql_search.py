@@ -16,7 +16,9 @@ again, and none are skipped or repeated.
 
 from __future__ import annotations
 
+import functools
 import math
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -93,7 +95,41 @@ def tsquery(words: Sequence[Clause], letter: str, marks: Sequence[str]) -> str:
     return " & ".join(parts)
 
 
+class TermStats:
+    """How common each term is, from PostgreSQL's statistics of `search_docs.terms` (the most
+    common elements ANALYZE found, with their share of the documents), read at most every
+    STATS_TTL_S seconds. A term it does not list is taken as 20 times rarer than the rarest it
+    lists: its matches are looked up in the GIN index."""
+
+    def __init__(self) -> None:
+        self._shares: dict[str, float] | None = None
+        self._floor = 0.0
+        self._read_at = -STATS_TTL_S
+
+    def density(self, conn: sa.Connection, terms: list[str]) -> float | None:
+        """The expected share of documents holding all `terms` (None: no statistics yet)."""
+        now = time.monotonic()
+        if now - self._read_at >= STATS_TTL_S:
+            self._read_at = now
+            row = conn.exec_driver_sql(_PG_TERM_STATS).first()
+            if row is None or not row[0]:
+                self._shares = None
+            else:  # the frequencies end with their minimum, maximum and the null share
+                self._shares = dict(zip(row[0], row[1], strict=False))
+                self._floor = min(row[1][: len(row[0])], default=0.0)
+        if self._shares is None:
+            return None
+        share = 1.0
+        for term in terms:
+            share *= self._shares.get(term, self._floor / 20)
+        return max(share, 1e-12)
+
+
 class SearchPart(SqlBase):
+    @functools.cached_property
+    def _term_stats(self) -> TermStats:
+        return TermStats()
+
     def search(self, tenant_id: str, query: SearchQuery) -> Page[SearchHit]:
         text = parse_query(query.q)
         kinds = [k for k in SEARCH_KINDS if query.kinds is None or k in query.kinds]
@@ -164,10 +200,11 @@ class SearchPart(SqlBase):
         letter = KIND_LETTERS[kind]
         code = KIND_CODES[kind]
         if self.dialect == "postgresql":
+            terms = [letter + w for c in text.clauses for w in c.words[: -1 if c.prefix else None]]
+            density = self._term_stats.density(conn, [*terms, *marks])
+            walk = PG_WALK if density is None else int(limit / density) + 1
             match = tsquery(text.clauses, letter, marks)
-            return conn.exec_driver_sql(
-                _PG_CANDIDATES, (tenant_id, code, match, before, limit)
-            ).all()
+            return _pg_candidates(conn, tenant_id, code, match, before, limit, walk)
         match = fts5_match(text.clauses, letter, marks)
         return conn.exec_driver_sql(
             _SQLITE_CANDIDATES, (match, before, tenant_id, code, limit)
@@ -258,13 +295,63 @@ _SQLITE_CANDIDATES = (
     " AND d.tenant_id = ? AND d.kind = ?"
     " ORDER BY search_fts.rowid DESC LIMIT ?"
 )
-_PG_CANDIDATES = (
-    "SELECT id, session_id, seq, memory_id, user_id, component_id, session_type, created_at"
-    " FROM search_docs"
-    " WHERE tenant_id = %s AND kind = %s AND terms @@ CAST(%s AS tsquery)"
-    " AND id < %s"
-    " ORDER BY id DESC LIMIT %s"
+_PG_COLUMNS = "id, session_id, seq, memory_id, user_id, component_id, session_type, created_at"
+# PostgreSQL, step 1: the newest PG_WALK documents of the kind, read down the (tenant, kind, id)
+# b-tree, those matching kept (the subquery's LIMIT keeps the walk from going further).
+_PG_WALK = (
+    f"SELECT {_PG_COLUMNS} FROM (SELECT {_PG_COLUMNS}, terms FROM search_docs"
+    " WHERE tenant_id = %s AND kind = %s AND id < %s ORDER BY id DESC LIMIT %s) AS newest"
+    " WHERE terms @@ CAST(%s AS tsquery) ORDER BY id DESC LIMIT %s"
 )
+_PG_WALKED_TO = (
+    "SELECT min(id), count(*) FROM (SELECT id FROM search_docs"
+    " WHERE tenant_id = %s AND kind = %s AND id < %s ORDER BY id DESC LIMIT %s) AS newest"
+)
+# step 2, when the walk found less than a page: the word is rare there, so the rest comes from
+# the GIN index (ordering by `id + 0` leaves the planner no b-tree walk to pick instead)
+_PG_LOOKUP = (
+    f"SELECT {_PG_COLUMNS} FROM search_docs"
+    " WHERE tenant_id = %s AND kind = %s AND terms @@ CAST(%s AS tsquery) AND id < %s"
+    " ORDER BY id + 0 DESC LIMIT %s"
+)
+_PG_TERM_STATS = (
+    "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
+    " WHERE schemaname = current_schema() AND tablename = 'search_docs' AND attname = 'terms'"
+)
+PG_WALK = 2_000  # the walk without statistics
+PG_WALK_MAX = 20_000  # the longest walk statistics may ask for; a rarer match goes to GIN
+STATS_TTL_S = 300.0
+
+
+def _pg_candidates(
+    conn: sa.Connection,
+    tenant_id: str,
+    code: int,
+    match: str,
+    before: int,
+    limit: int,
+    walk: int = PG_WALK,
+) -> Sequence[Any]:
+    """One kind's matching documents below `before`, newest first, on PostgreSQL.
+
+    A common word fills a page within the newest few documents, which a walk down the b-tree
+    finds at once; a rare one is looked up in the GIN index, whose every match is then sorted.
+    The planner cannot tell the two apart for words its statistics do not list (any word new
+    since the last ANALYZE, or rarer than its sample), and picking the walk for a rare word
+    reads the whole kind: so convostore walks a bounded stretch itself, then asks the index.
+    """
+    found = conn.exec_driver_sql(_PG_WALK, (tenant_id, code, before, PG_WALK, match, limit)).all()
+    if len(found) >= limit:
+        return found
+    walked_to, walked = conn.exec_driver_sql(
+        _PG_WALKED_TO, (tenant_id, code, before, PG_WALK)
+    ).one()
+    if walked < PG_WALK:  # the walk reached the kind's oldest document
+        return found
+    rest = conn.exec_driver_sql(
+        _PG_LOOKUP, (tenant_id, code, match, walked_to, limit - len(found))
+    ).all()
+    return [*found, *rest]
 
 
 def _cursor(kind: str, doc_id: int) -> str:
