@@ -550,5 +550,6 @@ def test_rare_words_found_past_the_newest_documents(
     say(client, sid, *[user(f"osprey {n}" if n % 3 == 0 else f"filler {n}") for n in range(30)])
     expected = [("content", seq) for seq in range(28, 0, -3)]
     assert found(client, "osprey") == expected
+    assert found(client, "osprey", user_id="ann") == expected  # down the user's own b-tree
     paged = page_through(client, "osprey", limit=3)
     assert [(kind, seq) for kind, _, seq, _ in paged] == expected

@@ -157,7 +157,9 @@ class SearchPart(SqlBase):
                         stop = (kind, bound)
                         break
                     batch = min(batch, SCAN_BUDGET - scanned)
-                    rows = self._candidates(conn, tenant_id, kind, text, marks, bound, batch)
+                    rows = self._candidates(
+                        conn, tenant_id, kind, text, marks, bound, batch, query.user_id
+                    )
                     scanned += len(rows)
                     kept = self._filtered(conn, tenant_id, query, rows)
                     found += [(kind, row) for row in kept]
@@ -196,15 +198,20 @@ class SearchPart(SqlBase):
         marks: list[str],
         before: int,
         limit: int,
+        user_id: str | None = None,
     ) -> Sequence[Any]:
         letter = KIND_LETTERS[kind]
         code = KIND_CODES[kind]
         if self.dialect == "postgresql":
+            # a user's documents are walked down their own b-tree: the user's term says nothing
+            # of how dense the words are there
             terms = [letter + w for c in text.clauses for w in c.words[: -1 if c.prefix else None]]
-            density = self._term_stats.density(conn, [*terms, *marks])
+            user = marks[0] if user_id is not None else None
+            density = self._term_stats.density(conn, [*terms, *(m for m in marks if m != user)])
             walk = PG_WALK if density is None else int(limit / density) + 1
+            scope = (tenant_id, code) if user_id is None else (tenant_id, user_id, code)
             match = tsquery(text.clauses, letter, marks)
-            return _pg_candidates(conn, tenant_id, code, match, before, limit, walk)
+            return _pg_candidates(conn, scope, match, before, limit, walk)
         match = fts5_match(text.clauses, letter, marks)
         return conn.exec_driver_sql(
             _SQLITE_CANDIDATES, (match, before, tenant_id, code, limit)
@@ -298,22 +305,32 @@ _SQLITE_CANDIDATES = (
 _PG_COLUMNS = "id, session_id, seq, memory_id, user_id, component_id, session_type, created_at"
 # PostgreSQL, step 1: the newest PG_WALK documents of the kind, read down the (tenant, kind, id)
 # b-tree, those matching kept (the subquery's LIMIT keeps the walk from going further).
-_PG_WALK = (
-    f"SELECT {_PG_COLUMNS} FROM (SELECT {_PG_COLUMNS}, terms FROM search_docs"
-    " WHERE tenant_id = %s AND kind = %s AND id < %s ORDER BY id DESC LIMIT %s) AS newest"
+# PostgreSQL, step 1: the newest `walk` documents of the kind (of one user's, with a user
+# filter), read down the (tenant, kind, id) or (tenant, user, kind, id) b-tree, those matching
+# kept; the subquery's LIMIT keeps the walk from going further.
+_PG_SCOPES = {
+    False: "tenant_id = %s AND kind = %s",
+    True: "tenant_id = %s AND user_id = %s AND kind = %s",
+}
+_PG_WALK = {
+    user: f"SELECT {_PG_COLUMNS} FROM (SELECT {_PG_COLUMNS}, terms FROM search_docs"
+    f" WHERE {scope} AND id < %s ORDER BY id DESC LIMIT %s) AS newest"
     " WHERE terms @@ CAST(%s AS tsquery) ORDER BY id DESC LIMIT %s"
-)
-_PG_WALKED_TO = (
-    "SELECT min(id), count(*) FROM (SELECT id FROM search_docs"
-    " WHERE tenant_id = %s AND kind = %s AND id < %s ORDER BY id DESC LIMIT %s) AS newest"
-)
-# step 2, when the walk found less than a page: the word is rare there, so the rest comes from
-# the GIN index (ordering by `id + 0` leaves the planner no b-tree walk to pick instead)
-_PG_LOOKUP = (
-    f"SELECT {_PG_COLUMNS} FROM search_docs"
-    " WHERE tenant_id = %s AND kind = %s AND terms @@ CAST(%s AS tsquery) AND id < %s"
+    for user, scope in _PG_SCOPES.items()
+}
+_PG_WALKED_TO = {
+    user: "SELECT min(id), count(*) FROM (SELECT id FROM search_docs"
+    f" WHERE {scope} AND id < %s ORDER BY id DESC LIMIT %s) AS newest"
+    for user, scope in _PG_SCOPES.items()
+}
+# step 2, when the walk found less than a page: the words are rare there, so the rest comes
+# from the GIN index (ordering by `id + 0` leaves the planner no b-tree walk to pick instead)
+_PG_LOOKUP = {
+    user: f"SELECT {_PG_COLUMNS} FROM search_docs"
+    f" WHERE {scope} AND terms @@ CAST(%s AS tsquery) AND id < %s"
     " ORDER BY id + 0 DESC LIMIT %s"
-)
+    for user, scope in _PG_SCOPES.items()
+}
 _PG_TERM_STATS = (
     "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
     " WHERE schemaname = current_schema() AND tablename = 'search_docs' AND attname = 'terms'"
@@ -325,31 +342,34 @@ STATS_TTL_S = 300.0
 
 def _pg_candidates(
     conn: sa.Connection,
-    tenant_id: str,
-    code: int,
+    scope: tuple[Any, ...],
     match: str,
     before: int,
     limit: int,
     walk: int = PG_WALK,
 ) -> Sequence[Any]:
-    """One kind's matching documents below `before`, newest first, on PostgreSQL.
+    """One kind's matching documents below `before`, newest first, on PostgreSQL; `scope` is
+    (tenant, kind) or (tenant, user, kind).
 
     A common word fills a page within the newest few documents, which a walk down the b-tree
     finds at once; a rare one is looked up in the GIN index, whose every match is then sorted.
     The planner cannot tell the two apart for words its statistics do not list (any word new
     since the last ANALYZE, or rarer than its sample), and picking the walk for a rare word
-    reads the whole kind: so convostore walks a bounded stretch itself, then asks the index.
+    reads the whole kind: so convostore walks a bounded stretch itself (`walk` documents: as
+    many as the terms' statistics say a page needs, up to PG_WALK_MAX; none for a match rarer
+    than that), then asks the index.
     """
-    found = conn.exec_driver_sql(_PG_WALK, (tenant_id, code, before, PG_WALK, match, limit)).all()
+    user = len(scope) == 3
+    if walk > PG_WALK_MAX:  # rare: straight to the index
+        return conn.exec_driver_sql(_PG_LOOKUP[user], (*scope, match, before, limit)).all()
+    found = conn.exec_driver_sql(_PG_WALK[user], (*scope, before, walk, match, limit)).all()
     if len(found) >= limit:
         return found
-    walked_to, walked = conn.exec_driver_sql(
-        _PG_WALKED_TO, (tenant_id, code, before, PG_WALK)
-    ).one()
-    if walked < PG_WALK:  # the walk reached the kind's oldest document
+    walked_to, walked = conn.exec_driver_sql(_PG_WALKED_TO[user], (*scope, before, walk)).one()
+    if walked < walk:  # the walk reached the kind's oldest document
         return found
     rest = conn.exec_driver_sql(
-        _PG_LOOKUP, (tenant_id, code, match, walked_to, limit - len(found))
+        _PG_LOOKUP[user], (*scope, match, walked_to, limit - len(found))
     ).all()
     return [*found, *rest]
 

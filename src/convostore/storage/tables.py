@@ -205,4 +205,7 @@ search_docs = sa.Table(
     ),
     sa.Index("ix_search_docs_terms", "terms", postgresql_using="gin", info={"only": "postgresql"}),
     sa.Index("ix_search_docs_kind", "tenant_id", "kind", "id", info={"only": "postgresql"}),
+    sa.Index(
+        "ix_search_docs_user", "tenant_id", "user_id", "kind", "id", info={"only": "postgresql"}
+    ),
 )

@@ -2,8 +2,8 @@
 
 SQLite: an FTS5 table over `search_docs.terms` (external content, the `ascii` tokenizer: the
 terms are already tokens, see `storage/search_index.py`), kept in step by two triggers.
-PostgreSQL: `terms` is a tsvector under a GIN index, plus a b-tree on (tenant, kind, id) for the
-"newest first" walk of common words. Existing sessions and memories are indexed in this revision
+PostgreSQL: `terms` is a tsvector under a GIN index, plus b-trees on (tenant, kind, id) and
+(tenant, user, kind, id) for the "newest first" walk of common words, tenant-wide or a user's. Existing sessions and memories are indexed in this revision
 (a progress callback, when the caller passed one, hears how far it got); on PostgreSQL the
 indexes are built after the rows are in, which is several times faster than growing them.
 
@@ -79,6 +79,9 @@ def upgrade() -> None:
     if postgres:
         op.create_index("ix_search_docs_terms", "search_docs", ["terms"], postgresql_using="gin")
         op.create_index("ix_search_docs_kind", "search_docs", ["tenant_id", "kind", "id"])
+        op.create_index(
+            "ix_search_docs_user", "search_docs", ["tenant_id", "user_id", "kind", "id"]
+        )
         # the planner chooses between the GIN index and the b-tree walk by the terms' statistics
         op.execute("ANALYZE search_docs")
 
