@@ -3,9 +3,10 @@
 SQLite: an FTS5 table over `search_docs.terms` (external content, the `ascii` tokenizer: the
 terms are already tokens, see `storage/search_index.py`), kept in step by two triggers.
 PostgreSQL: `terms` is a tsvector under a GIN index, plus b-trees on (tenant, kind, id) and
-(tenant, user, kind, id) for the "newest first" walk of common words, tenant-wide or a user's. Existing sessions and memories are indexed in this revision
-(a progress callback, when the caller passed one, hears how far it got); on PostgreSQL the
-indexes are built after the rows are in, which is several times faster than growing them.
+(tenant, user, kind, id) for the "newest first" walk of common words, tenant-wide or a user's.
+Existing sessions and memories are indexed in this revision (a progress callback, when the
+caller passed one, hears how far it got); on PostgreSQL the indexes are built after the rows are
+in, which is several times faster than growing them.
 
 Revision ID: 0006_search
 Revises: 0005_component_trust
