@@ -94,8 +94,9 @@ class MessageText:
     def of_row(cls, row: Any) -> MessageText:
         """From a `messages` row's columns (session_id, seq, created_at, content, thinkings,
         refs), its JSON as stored text: the migration indexes stored messages so."""
-        thinkings = stored_json(row.thinkings) if row.thinkings else ()
-        refs = stored_json(row.refs) if row.refs else ()
+        # a column may hold JSON null (or, written by others, something else than a list)
+        thinkings = _listed(row.thinkings)
+        refs = _listed(row.refs)
         return cls(
             row.session_id,
             row.seq,
@@ -103,10 +104,13 @@ class MessageText:
             row.content,
             "\n".join(f"{t.get('title') or ''}\n{t.get('content') or ''}" for t in thinkings),
             _evidence_text(
-                (r["source"].get("name"), [i.get("text") for i in r.get("items") or ()])
+                (
+                    (r.get("source") or {}).get("name"),
+                    [i.get("text") for i in r.get("items") or () if isinstance(i, dict)],
+                )
                 for r in refs
             ),
-            tuple(r["source"]["id"] for r in refs),
+            tuple(str((r.get("source") or {}).get("id", "")) for r in refs),
         )
 
 
@@ -120,6 +124,11 @@ class MemoryText:
     topics: list[str]
     agent_id: str | None
     team_id: str | None
+
+
+def _listed(stored: str | None) -> list[Any]:
+    value = stored_json(stored) if stored else None
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _evidence_text(refs: Iterable[tuple[str | None, list[str | None]]]) -> str:
