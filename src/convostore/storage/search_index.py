@@ -95,8 +95,8 @@ class MessageText:
         """From a `messages` row's columns (session_id, seq, created_at, content, thinkings,
         refs), its JSON as stored text: the migration indexes stored messages so."""
         # a column may hold JSON null (or, written by others, something else than a list)
-        thinkings = _listed(row.thinkings)
-        refs = _listed(row.refs)
+        thinkings = stored_objects(row.thinkings)
+        refs = stored_objects(row.refs)
         return cls(
             row.session_id,
             row.seq,
@@ -126,7 +126,9 @@ class MemoryText:
     team_id: str | None
 
 
-def _listed(stored: str | None) -> list[Any]:
+def stored_objects(stored: str | None) -> list[dict[str, Any]]:
+    """The objects of a stored JSON list (thinkings, refs); JSON null, or anything another
+    writer left that is not a list of objects, reads as none."""
     value = stored_json(stored) if stored else None
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
@@ -270,7 +272,7 @@ def summary_text(summary: Any) -> str:
     if not summary:
         return ""
     if not isinstance(summary, dict):
-        summary = summary.model_dump()
+        return ""
     parts = [summary.get("text") or "", *(t for t in summary.get("topics") or () if t)]
     return "\n".join(p for p in parts if isinstance(p, str) and p)
 
@@ -289,15 +291,18 @@ _DOC_FIELDS = (
 )  # fmt: skip
 
 
+def placeholder(conn: sa.Connection) -> str:
+    """The driver's parameter mark, for SQL sent to it as it is (SQLite `?`, psycopg `%s`)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def write_docs(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     """Insert `DocRows` rows, straight through the driver: SQLAlchemy's per-row parameter
     processing was a fifth of the time of indexing a whole database (migration 0006)."""
     if not rows:
         return
-    if conn.dialect.paramstyle == "qmark":
-        marks, terms = "?", "?"
-    else:
-        marks, terms = "%s", "CAST(%s AS tsvector)"
+    marks = placeholder(conn)
+    terms = marks if marks == "?" else f"CAST({marks} AS tsvector)"
     sql = (
         f"INSERT INTO search_docs ({', '.join(_DOC_FIELDS)}, terms)"
         f" VALUES ({', '.join([marks] * len(_DOC_FIELDS))}, {terms})"

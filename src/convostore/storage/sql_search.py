@@ -50,6 +50,8 @@ from convostore.storage.search_index import (
     SOURCE_MARK,
     USER_MARK,
     marker,
+    placeholder,
+    stored_objects,
     summary_text,
 )
 from convostore.storage.sql_base import SqlBase
@@ -396,7 +398,7 @@ def _by_keys(
     IN, or for an OR under a shared tenant term. Sent to the driver as it is: the statement's
     shape changes with every page, and building it through SQLAlchemy cost more than the reads.
     """
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(conn)
     by_session: dict[str, list[int]] = {}
     for session, number in sorted(keys):
         by_session.setdefault(session, []).append(number)
@@ -429,7 +431,7 @@ def _by_ids(
     """Rows (`id, columns`, JSON as its stored text) of these ids of one tenant, by id."""
     if not ids:
         return {}
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(conn)
     sql = (
         f"SELECT id, {columns} FROM {table}"
         f" WHERE tenant_id = {mark} AND id IN ({', '.join([mark] * len(ids))})"
@@ -492,12 +494,11 @@ def _hit(
                                "evidence": evidence_hit})  # fmt: skip
 
 
-def _decoded(stored: str | None, budget: ScanBudget) -> list[Any]:
-    """A message's stored JSON list, or nothing once the page's budget is spent."""
+def _decoded(stored: str | None, budget: ScanBudget) -> list[dict[str, Any]]:
+    """A message's stored reasoning or evidence, or nothing once the page's budget is spent."""
     if not stored or not budget.take(len(stored) // 64 + 1):
         return []
-    value = stored_json(stored)
-    return value if isinstance(value, list) else []
+    return stored_objects(stored)
 
 
 _NO_HIT_FIELDS: dict[str, Any] = {"seq": None, "message_id": None, "role": None, "memory_id": None}
@@ -525,7 +526,9 @@ def _cited_item(
         if query.source_id is not None and source.get("id") != query.source_id:
             continue
         candidates: list[tuple[str, dict[str, Any] | None]] = [
-            (item.get("text") or "", item) for item in ref.get("items") or ()
+            (item.get("text") or "", item)
+            for item in ref.get("items") or ()
+            if isinstance(item, dict)
         ]
         if source.get("name"):
             candidates.append((source["name"], None))
