@@ -28,6 +28,17 @@ from convostore.server import create_app
 from tests.conftest import LOCAL_URL
 
 CHROMIUM = Path("/usr/bin/chromium")
+# Chromium without a screen, a sandbox, a GPU or any traffic of its own
+HEADLESS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 HOSTILE_TITLE = '<img src=x onerror="window.__pwned=1">Hostile'
 HOSTILE_CONTENT = "<script>window.__pwned = 2</script><b>bold?</b>"
 
@@ -231,14 +242,7 @@ def load_page(url: str, profile: Path, *flags: str) -> Page:
     command = [
         str(CHROMIUM),
         *flags,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *HEADLESS,
         "--enable-logging=stderr",
         "--v=0",
         f"--user-data-dir={profile}",

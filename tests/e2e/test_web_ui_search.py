@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_web_ui import CHROMIUM, Server, _start_server, _stop
+from tests.e2e.test_web_ui import CHROMIUM, HEADLESS, Server, _start_server, _stop
 
 HOSTILE_TEXT = '<img src=x onerror="window.__pwned=1">zebrafish swim &lt;b&gt; here'
 HOSTILE_TITLE = '<img src=x onerror="window.__pwned=2">Zebrafish notes'
@@ -53,14 +53,7 @@ class Browser:
             os.dup2(ends[1], 4)
 
         flags = [
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *HEADLESS,
             "--remote-debugging-pipe",
             f"--user-data-dir={profile}",
             "about:blank",
