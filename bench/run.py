@@ -135,7 +135,7 @@ class Run:
                 with capturing() as capture:
                     for n in range(self.args.capture_requests):
                         capture.requests.append([])
-                        response = _send(client, requests, n)
+                        response = send_request(client, requests, n)
                         if response.status_code >= 300:
                             raise RuntimeError(
                                 f"{case.name}: {response.status_code} {response.text[:300]}"
@@ -188,7 +188,7 @@ class Run:
         requests = case.build(spec)
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
             for n in range(3):
-                response = _send(client, requests, n)
+                response = send_request(client, requests, n)
                 if response.status_code >= 300:
                     raise RuntimeError(f"{case.name}: {response.status_code} {response.text[:300]}")
         load_before = os.getloadavg()[0]
@@ -313,7 +313,7 @@ def drop_append_targets(client: httpx.Client | TestClient) -> None:
             raise RuntimeError(f"cannot delete {target}: {response.status_code} {response.text}")
 
 
-def _send(client: httpx.Client | TestClient, requests: Requests, n: int) -> httpx.Response:
+def send_request(client: httpx.Client | TestClient, requests: Requests, n: int) -> httpx.Response:
     path = requests.paths[n % len(requests.paths)]
     if requests.body_head is None:
         return client.request(requests.method, path)

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,9 +62,11 @@ def start_server(
     app: str = "convostore.server:create_app",
     health_path: str = "/v1/health",
     cli: bool = False,
+    wrap: Sequence[str] = (),
 ) -> ServerProcess:
     """A server on `database_url`: uvicorn serving `app`, or with `cli` the `convostore serve`
-    command (which opens the store itself and runs uvicorn in its own process)."""
+    command (which opens the store itself and runs uvicorn in its own process); `wrap` is a
+    command to run it under (a profiler, say)."""
     port = port or free_port()
     log_path = log_dir / f"server-{port}.log"
     full_env = {
@@ -79,7 +81,9 @@ def start_server(
     if cli:
         script = Path(sys.executable).with_name("convostore")
         command = (
-            [str(script)] if script.exists() else [sys.executable, "-m", "convostore.cli.main"]
+            [str(script)]
+            if script.exists() and not wrap
+            else [sys.executable, "-m", "convostore.cli.main"]
         )
         command += ["serve", "--port", str(port), "--database", database_url]
         full_env.setdefault("CONVOSTORE_LOG_LEVEL", "warning")
@@ -98,6 +102,7 @@ def start_server(
             "warning",
             "--no-access-log",
         ]
+    command = [*wrap, *command]
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, env=full_env, stdout=log, stderr=subprocess.STDOUT)
     server = ServerProcess(process=process, base_url=f"http://127.0.0.1:{port}", log_path=log_path)

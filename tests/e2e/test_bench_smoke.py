@@ -8,6 +8,7 @@ process and checks that every case was measured and answered without errors.
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ import sqlalchemy as sa
 
 from bench.cases import CASES
 from bench.dataset import COLUMNS, TENANT, Spec, session_id
+from bench.instructions import compare
+from bench.instructions import main as instructions_main
 from bench.load import wrk_available
 from bench.run import main as bench_main
 from bench.seed import drop_dataset, ensure_dataset
@@ -191,3 +194,25 @@ def test_every_case_is_measured_against_a_real_server(tmp_path: Path) -> None:
     assert len(floors) == 2 and all(f["rps"] > 0 for f in floors)
     report = out.with_suffix(".md").read_text()
     assert all(f"| {case.name} | 1 |" in report for case in CASES)
+
+
+@pytest.mark.skipif(
+    shutil.which("valgrind") is None, reason="needs valgrind (Debian package valgrind)"
+)
+def test_instructions_are_counted_per_case_in_a_real_server(tmp_path: Path) -> None:
+    dataset = ensure_dataset("sqlite", Spec(sessions=200), data_dir=tmp_path, log=lambda _: None)
+    out = tmp_path / "instructions.json"
+    code = instructions_main(
+        [
+            "--database", dataset.url, "--size", "200", "--cases", "list_first,append_100",
+            "--requests", "3", "--warmup", "1", "--out", str(out),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    cases = json.loads(out.read_text())["cases"]
+    # a page of sessions costs the server hundreds of thousands of instructions at least;
+    # a hundred messages, far more than a page
+    assert 100_000 < cases["list_first"]["instructions"] < cases["append_100"]["instructions"]
+    assert cases["append_100"]["per_message"] == cases["append_100"]["instructions"] / 100
+    table = compare(str(out), str(out))
+    assert "| list_first |" in table and "| 1.000 |" in table
