@@ -32,7 +32,7 @@ from psycopg.pq import Format
 
 from bench.dataset import COLUMNS, TENANT, Batch, Pools, Spec, batches, build_pools
 from convostore.storage import open_store
-from convostore.storage.search_index import index_existing
+from convostore.storage.search_index import index_all_sources, index_existing
 
 DATA_DIR = Path(__file__).parent / "results" / "data"
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -119,9 +119,11 @@ def index_for_search(url: str) -> int:
     try:
         with engine.begin() as conn:
             written = index_existing(conn)
+            index_all_sources(conn)
         if engine.dialect.name == "postgresql":
             with engine.connect() as conn:
                 conn.execute(sa.text("ANALYZE search_docs"))
+                conn.execute(sa.text("ANALYZE search_sources"))
                 conn.commit()
         return written
     finally:

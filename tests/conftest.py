@@ -99,7 +99,7 @@ def _scratch_database(admin: sa.Engine, prefix: str) -> Iterator[str]:
 def _truncate(store: SqlStore) -> None:
     names = ", ".join(t.name for t in metadata.sorted_tables)
     with store.engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {names}"))
+        conn.execute(sa.text(f"TRUNCATE {names} CASCADE"))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -26,7 +26,9 @@ def empty_postgres(postgres_url: str) -> str:
     engine = sa.create_engine(postgres_url)
     try:
         with engine.begin() as conn:
-            conn.execute(sa.text(f"TRUNCATE {', '.join(t.name for t in metadata.sorted_tables)}"))
+            conn.execute(
+                sa.text(f"TRUNCATE {', '.join(t.name for t in metadata.sorted_tables)} CASCADE")
+            )
     finally:
         engine.dispose()
     return postgres_url

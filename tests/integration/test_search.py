@@ -418,6 +418,14 @@ def fts_rows(store: SqlStore, term: str) -> int:
         )
 
 
+def source_rows(store: SqlStore) -> int:
+    """PostgreSQL: rows of the source index (migration 0007; 0 on SQLite, which has none)."""
+    if store.dialect != "postgresql":
+        return 0
+    with store.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT count(*) FROM search_sources")).scalar() or 0)
+
+
 def test_a_new_title_summary_or_memory_replaces_the_old_one(client: TestClient) -> None:
     sid = session(client, title="old albatross")
     client.patch(
@@ -462,9 +470,11 @@ def test_erasure_leaves_no_hit_and_no_index_rows(client: TestClient, store: SqlS
     client.post("/v1/memories", json={"user_id": "erased", "memory": "badger"})
     memory = client.post("/v1/memories", json={"user_id": "keep", "memory": "badger"}).json()
     assert len(found(client, "badger")) == 2 + 5 + 2 + 2
+    assert source_rows(store) == (3 if store.dialect == "postgresql" else 0)
 
     assert client.delete(f"/v1/sessions/{gone}").status_code == 200
     assert index_rows(store, session_id=gone) == 0
+    assert source_rows(store) == 0  # PostgreSQL's source index went with the documents
     assert client.delete("/v1/users/erased").status_code == 200
     assert index_rows(store, user_id="erased") == 0
     assert client.delete(f"/v1/memories/{memory['id']}").status_code == 200

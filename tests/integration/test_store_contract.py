@@ -21,6 +21,7 @@ from convostore.models import (
     NewSession,
     Run,
     RunQuery,
+    SearchQuery,
     Session,
     SessionQuery,
 )
@@ -304,6 +305,26 @@ def _bundle(i: int, base: datetime) -> SessionBundle:
         for s in (1, 2)
     ]
     return SessionBundle(session=session, runs=[run], messages=messages)
+
+
+def test_imported_messages_are_searchable_within_their_source(store: SqlStore) -> None:
+    """An import indexes what it stores for search, the sources its messages cite included."""
+    when = datetime(2025, 1, 1, tzinfo=UTC)
+    bundle = _bundle(9, when)
+    cited = Message.model_validate(
+        {
+            "session_id": "imp9", "seq": 3, "id": "m9-3", "role": "assistant",
+            "content": "the heron lands", "created_at": when,
+            "refs": [{"source": {"kind": "video", "id": "clip"},
+                      "items": [{"kind": "audio_ts", "start": 5.0, "end": 6.0, "text": "heron"}]}],
+        }
+    )  # fmt: skip
+    bundle.messages.append(cited)
+    store.import_sessions(T, [bundle])
+    hits = store.search(T, SearchQuery(q="heron", source_id="clip", start=5.5, end=9)).items
+    assert [(h.kind, h.seq) for h in hits] == [("content", 3), ("evidence", 3)]
+    assert store.search(T, SearchQuery(q="heron", source_id="clip", start=7)).items == []
+    assert store.search(T, SearchQuery(q="heron", source_id="other")).items == []
 
 
 def test_import_sessions_skip_and_replace(store: SqlStore) -> None:

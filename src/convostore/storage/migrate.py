@@ -38,8 +38,9 @@ def alembic_config(
 
 
 # Tables a dialect keeps beside `tables.py` (SQLite's FTS5 index of `search_docs` and its
-# shadow tables, made by migration 0006), which no comparison with the metadata should report.
-_DIALECT_TABLES = ("search_fts",)
+# shadow tables, made by migration 0006; PostgreSQL's `search_sources`, made by 0007), which no
+# comparison with the metadata should report.
+_DIALECT_TABLES = ("search_fts", "search_sources")
 
 
 def compared_objects(dialect: str) -> Callable[..., bool]:

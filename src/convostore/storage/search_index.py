@@ -310,6 +310,53 @@ def write_docs(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     conn.exec_driver_sql(sql, [(*(r[f] for f in _DOC_FIELDS), r["terms_text"]) for r in rows])
 
 
+# PostgreSQL: the documents citing each source, by id (migration 0007). A search within one
+# source walks them newest first down the primary key; rows go with their document.
+PG_SEARCH_SOURCES = (
+    "CREATE TABLE search_sources ("
+    " tenant_id VARCHAR(128) NOT NULL, source TEXT NOT NULL,"
+    " doc_id BIGINT NOT NULL REFERENCES search_docs (id) ON DELETE CASCADE,"
+    " PRIMARY KEY (tenant_id, source, doc_id))",
+    "CREATE INDEX ix_search_sources_doc ON search_sources (doc_id)",
+)
+# the source marker terms of message documents, read back from the documents themselves
+_PG_SOURCES_OF = (
+    "INSERT INTO search_sources (tenant_id, source, doc_id)"
+    " SELECT d.tenant_id, t.lexeme, d.id FROM search_docs AS d, unnest(d.terms) AS t"
+    " WHERE d.kind >= %(first_kind)s AND t.lexeme LIKE %(marked)s"
+)
+_PG_SOURCES_OF_SESSIONS = (
+    _PG_SOURCES_OF + " AND d.tenant_id = %(tenant_id)s AND d.session_id = ANY(%(session_ids)s)"
+    " AND d.seq >= %(from_seq)s"
+)
+_MESSAGE_KINDS_FROM = KIND_CODES["content"]  # content, thinking and evidence come last
+
+
+def index_sources(
+    conn: sa.Connection, tenant_id: str, session_ids: Sequence[str], *, from_seq: int = 0
+) -> None:
+    """PostgreSQL: list the sources cited by the message documents just written for these
+    sessions (their messages from `from_seq` on), for searches within one source."""
+    if conn.dialect.name != "postgresql" or not session_ids:
+        return
+    params = {
+        "first_kind": _MESSAGE_KINDS_FROM,
+        "marked": SOURCE_MARK + "%",
+        "tenant_id": tenant_id,
+        "session_ids": list(session_ids),
+        "from_seq": from_seq,
+    }
+    conn.exec_driver_sql(_PG_SOURCES_OF_SESSIONS, params)
+
+
+def index_all_sources(conn: sa.Connection) -> int:
+    """PostgreSQL: list the sources cited by every stored message document (migration 0007)."""
+    if conn.dialect.name != "postgresql":
+        return 0
+    params = {"first_kind": _MESSAGE_KINDS_FROM, "marked": SOURCE_MARK + "%"}
+    return conn.exec_driver_sql(_PG_SOURCES_OF, params).rowcount
+
+
 def delete_session_docs(
     conn: sa.Connection, tenant_id: str, session_ids: Sequence[str], *, kinds: Sequence[str] = ()
 ) -> int:

@@ -32,7 +32,7 @@ from convostore.rules import add_metrics, derive_title, folded, sum_metrics
 from convostore.storage.base import Appended, AppendRequest, IdempotencyClaim
 from convostore.storage.prepared_writes import Writer, WriteStatements
 from convostore.storage.row_writes import evidence_rows, message_to_row, run_to_row
-from convostore.storage.search_index import MessageText, insert_docs
+from convostore.storage.search_index import MessageText, index_sources, insert_docs
 from convostore.storage.sql_base import SqlBase
 from convostore.storage.sql_sessions import new_session_row
 from convostore.storage.tables import evidence, idempotency_keys, messages, runs, sessions
@@ -136,6 +136,8 @@ class AppendsPart(SqlBase):
                 session_type=row["type"],
             )
             writer.execute_many("index messages", insert_docs, docs)
+            if ev_rows:
+                index_sources(writer.conn, tenant_id, [session_id], from_seq=stored[0].seq)
 
         delta = sum_metrics(m.metrics for m in stored if m.metrics)
         if request.run is not None and run_id is not None:

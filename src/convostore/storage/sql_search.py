@@ -19,10 +19,8 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Sequence
-from typing import Any
-
-import sqlalchemy as sa
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 from convostore.cursors import Cursor, decode_cursor, encode_cursor
 from convostore.errors import InvalidRequest
@@ -50,7 +48,6 @@ from convostore.storage.search_index import (
     SOURCE_MARK,
     USER_MARK,
     marker,
-    placeholder,
     stored_objects,
     summary_text,
 )
@@ -69,10 +66,43 @@ _NO_ID = 2**62
 SCORES: dict[str, float] = {
     kind: round(1.0 - 0.1 * rank, 1) for rank, kind in enumerate(SEARCH_KINDS)
 }
-_DOC_COLUMNS = (
-    "id", "session_id", "seq", "memory_id", "user_id", "component_id", "session_type",
-    "created_at",
-)  # fmt: skip
+# a statement and its parameters in, the driver's rows out (`ReadConnections.run`)
+Run = Callable[[str, Any], Sequence[Sequence[Any]]]
+
+
+class Doc(NamedTuple):
+    """A matching document, as a search walk reads it."""
+
+    id: int
+    session_id: str | None
+    seq: int | None
+    memory_id: str | None
+    user_id: str
+    component_id: str | None
+    session_type: str | None
+    created_at: int
+
+
+class StoredMessage(NamedTuple):
+    session_id: str
+    seq: int
+    id: str
+    role: str
+    content: str
+    thinkings: str | None
+    refs: str | None
+
+
+class StoredSession(NamedTuple):
+    id: str
+    title: str | None
+    summary: Any
+
+
+class StoredMemory(NamedTuple):
+    id: str
+    memory: str
+    topics: Any
 
 
 def fts5_match(words: Sequence[Clause], letter: str, marks: Sequence[str]) -> str:
@@ -108,12 +138,13 @@ class TermStats:
         self._floor = 0.0
         self._read_at = -STATS_TTL_S
 
-    def density(self, conn: sa.Connection, terms: list[str]) -> float | None:
+    def density(self, run: Run, terms: list[str]) -> float | None:
         """The expected share of documents holding all `terms` (None: no statistics yet)."""
         now = time.monotonic()
         if now - self._read_at >= STATS_TTL_S:
             self._read_at = now
-            row = conn.exec_driver_sql(_PG_TERM_STATS).first()
+            found = run(_PG_TERM_STATS, ())
+            row = found[0] if found else None
             if row is None or not row[0]:
                 self._shares = None
             else:  # the frequencies end with their minimum, maximum and the null share
@@ -145,34 +176,39 @@ class SearchPart(SqlBase):
         marks = []
         if query.user_id is not None:
             marks.append(marker(USER_MARK, tenant_id, query.user_id))
+        source = None
         if query.source_id is not None:
-            marks.append(marker(SOURCE_MARK, tenant_id, query.source_id))
-        found: list[tuple[str, Any]] = []
+            source = marker(SOURCE_MARK, tenant_id, query.source_id)
+            marks.append(source)
+        found: list[tuple[str, Doc]] = []
         scanned = 0
         stop: tuple[str, int] | None = None  # where a walk cut short by the budget stopped
-        with self.read() as conn:
-            for kind in kinds:
-                bound = before if kind == start_kind else _NO_ID
-                batch = query.limit + _FIRST_BATCH_EXTRA
-                while len(found) <= query.limit:
-                    if scanned >= SCAN_BUDGET:
-                        stop = (kind, bound)
-                        break
-                    batch = min(batch, SCAN_BUDGET - scanned)
-                    rows = self._candidates(
-                        conn, tenant_id, kind, text, marks, bound, batch, query.user_id
-                    )
-                    scanned += len(rows)
-                    kept = self._filtered(conn, tenant_id, query, rows)
-                    found += [(kind, row) for row in kept]
-                    if len(rows) < batch:
-                        break
-                    bound = rows[-1].id
-                    batch = min(batch * 4, _MAX_BATCH)
-                if stop is not None or len(found) > query.limit:
+        # each statement on the reads' own connections, its own snapshot: a document stored
+        # meanwhile has a higher id than any the walk has passed, and a text gone meanwhile
+        # gives no hit (see `_hit`)
+        run = self._readers.run
+        for kind in kinds:
+            bound = before if kind == start_kind else _NO_ID
+            batch = query.limit + _FIRST_BATCH_EXTRA
+            while len(found) <= query.limit:
+                if scanned >= SCAN_BUDGET:
+                    stop = (kind, bound)
                     break
-            page = found[: query.limit]
-            hits = self._hits(conn, tenant_id, text, query, page)
+                batch = min(batch, SCAN_BUDGET - scanned)
+                rows = self._candidates(
+                    run, tenant_id, kind, text, marks, bound, batch, query.user_id, source
+                )
+                scanned += len(rows)
+                kept = self._filtered(run, tenant_id, query, rows)
+                found += [(kind, row) for row in kept]
+                if len(rows) < batch:
+                    break
+                bound = rows[-1].id
+                batch = min(batch * 4, _MAX_BATCH)
+            if stop is not None or len(found) > query.limit:
+                break
+        page = found[: query.limit]
+        hits = self._hits(run, tenant_id, text, query, page)
         if len(found) > query.limit:
             last_kind, last = page[-1]
             return Page(items=hits, has_more=True, next_cursor=_cursor(last_kind, last.id))
@@ -193,7 +229,7 @@ class SearchPart(SqlBase):
 
     def _candidates(
         self,
-        conn: sa.Connection,
+        run: Run,
         tenant_id: str,
         kind: str,
         text: TextQuery,
@@ -201,27 +237,35 @@ class SearchPart(SqlBase):
         before: int,
         limit: int,
         user_id: str | None = None,
-    ) -> Sequence[Any]:
+        source: str | None = None,
+    ) -> list[Doc]:
         letter = KIND_LETTERS[kind]
         code = KIND_CODES[kind]
         if self.dialect == "postgresql":
-            # a user's documents are walked down their own b-tree: the user's term says nothing
-            # of how dense the words are there
+            # a source's documents, or a user's, are walked down their own b-tree: the source's
+            # or the user's term says nothing of how dense the words are there
             terms = [letter + w for c in text.clauses for w in c.words[: -1 if c.prefix else None]]
-            user = marks[0] if user_id is not None else None
-            density = self._term_stats.density(conn, [*terms, *(m for m in marks if m != user)])
+            user = marker(USER_MARK, tenant_id, user_id) if user_id is not None else None
+            density = self._term_stats.density(
+                run, [*terms, *(m for m in marks if m != user and m != source)]
+            )
             walk = PG_WALK if density is None else int(limit / density) + 1
-            scope = (tenant_id, code) if user_id is None else (tenant_id, user_id, code)
-            match = tsquery(text.clauses, letter, marks)
-            return _pg_candidates(conn, scope, match, before, limit, walk)
+            scope = "source" if source is not None else "user" if user_id is not None else "kind"
+            params = {
+                "tenant": tenant_id,
+                "user": user_id,
+                "source": source,
+                "code": code,
+                "match": tsquery(text.clauses, letter, marks),
+            }
+            return _pg_candidates(run, scope, params, before, limit, walk)
         match = fts5_match(text.clauses, letter, marks)
-        return conn.exec_driver_sql(
-            _SQLITE_CANDIDATES, (match, before, tenant_id, code, limit)
-        ).all()
+        found = run(_SQLITE_CANDIDATES, (match, before, tenant_id, code, limit))
+        return list(map(Doc._make, found))
 
     def _filtered(
-        self, conn: sa.Connection, tenant_id: str, query: SearchQuery, rows: Sequence[Any]
-    ) -> list[Any]:
+        self, run: Run, tenant_id: str, query: SearchQuery, rows: Sequence[Doc]
+    ) -> list[Doc]:
         after = to_micros(query.created_after) if query.created_after else None
         before = to_micros(query.created_before) if query.created_before else None
         kept = [
@@ -235,11 +279,11 @@ class SearchPart(SqlBase):
         ]
         if query.source_id is None or not kept:
             return kept
-        cited = self._cited_in_span(conn, tenant_id, query, kept)
+        cited = self._cited_in_span(run, tenant_id, query, kept)
         return [row for row in kept if (row.session_id, row.seq) in cited]
 
     def _cited_in_span(
-        self, conn: sa.Connection, tenant_id: str, query: SearchQuery, rows: Sequence[Any]
+        self, run: Run, tenant_id: str, query: SearchQuery, rows: Sequence[Doc]
     ) -> set[tuple[str, int]]:
         """Which of these messages cite the source, with a span overlapping the query's."""
         tail, after = "", []
@@ -250,10 +294,11 @@ class SearchPart(SqlBase):
             tail += " AND start_min <= ?"
             after.append(query.end)
         found = _by_keys(
-            conn,
+            run,
+            self._mark,
             "SELECT session_id, seq FROM evidence",
             tenant_id,
-            {(r.session_id, r.seq) for r in rows},
+            {(r.session_id, r.seq) for r in rows if r.session_id is not None and r.seq is not None},
             also=" AND source_id = ?",
             binds=[query.source_id],
             tail=tail,
@@ -263,13 +308,18 @@ class SearchPart(SqlBase):
 
     # --- hits ------------------------------------------------------------------------------
 
+    @property
+    def _mark(self) -> str:
+        """The driver's parameter mark, for SQL sent to it as it is (SQLite `?`, psycopg `%s`)."""
+        return "?" if self.dialect == "sqlite" else "%s"
+
     def _hits(
         self,
-        conn: sa.Connection,
+        run: Run,
         tenant_id: str,
         text: TextQuery,
         query: SearchQuery,
-        page: list[tuple[str, Any]],
+        page: list[tuple[str, Doc]],
     ) -> list[SearchHit]:
         """The hits of a page, their texts read HYDRATE_CHUNK documents at a time: a message's
         reasoning or evidence may be a megabyte of JSON, and a page holds up to 100 hits."""
@@ -277,16 +327,23 @@ class SearchPart(SqlBase):
         budget = ScanBudget()
         for at in range(0, len(page), HYDRATE_CHUNK):
             chunk = page[at : at + HYDRATE_CHUNK]
-            keys = {(row.session_id, row.seq) for _, row in chunk if row.seq is not None}
+            keys = {
+                (row.session_id, row.seq)
+                for _, row in chunk
+                if row.session_id is not None and row.seq is not None
+            }
             session_ids = {row.session_id for _, row in chunk if row.session_id is not None}
             memory_ids = {row.memory_id for _, row in chunk if row.memory_id is not None}
-            stored = _messages(conn, tenant_id, keys)
+            mark = self._mark
+            stored = _messages(run, mark, tenant_id, keys)
             held = _by_ids(
-                conn, "sessions", tenant_id, session_ids, "title, CAST(summary AS TEXT) AS summary"
-            )
+                run, mark, "sessions", tenant_id, session_ids,
+                "title, CAST(summary AS TEXT)", StoredSession._make,
+            )  # fmt: skip
             facts = _by_ids(
-                conn, "memories", tenant_id, memory_ids, "memory, CAST(topics AS TEXT) AS topics"
-            )
+                run, mark, "memories", tenant_id, memory_ids,
+                "memory, CAST(topics AS TEXT)", StoredMemory._make,
+            )  # fmt: skip
             for kind, row in chunk:
                 hit = _hit(kind, row, text, query, stored, held, facts, budget)
                 if hit is not None:
@@ -305,33 +362,49 @@ _SQLITE_CANDIDATES = (
     " ORDER BY search_fts.rowid DESC LIMIT ?"
 )
 _PG_COLUMNS = "id, session_id, seq, memory_id, user_id, component_id, session_type, created_at"
-# PostgreSQL, step 1: the newest PG_WALK documents of the kind, read down the (tenant, kind, id)
-# b-tree, those matching kept (the subquery's LIMIT keeps the walk from going further).
-# PostgreSQL, step 1: the newest `walk` documents of the kind (of one user's, with a user
-# filter), read down the (tenant, kind, id) or (tenant, user, kind, id) b-tree, those matching
-# kept; the subquery's LIMIT keeps the walk from going further.
+# PostgreSQL, step 1: the newest `walk` documents of the scope, those matching kept (the
+# subquery's LIMIT keeps the walk from going further). A scope is a kind's documents, read down
+# the (tenant, kind, id) b-tree; a user's of a kind, down (tenant, user, kind, id); or those
+# citing a source, down `search_sources` (tenant, source, id; migration 0007), of any kind: the
+# kind is checked with the words.
 _PG_SCOPES = {
-    False: "tenant_id = %s AND kind = %s",
-    True: "tenant_id = %s AND user_id = %s AND kind = %s",
+    "kind": "tenant_id = %(tenant)s AND kind = %(code)s",
+    "user": "tenant_id = %(tenant)s AND user_id = %(user)s AND kind = %(code)s",
+}
+_PG_NEWEST = {
+    **{
+        scope: f"SELECT id FROM search_docs WHERE {where} AND id < %(before)s"
+        " ORDER BY id DESC LIMIT %(walk)s"
+        for scope, where in _PG_SCOPES.items()
+    },
+    "source": "SELECT doc_id AS id FROM search_sources WHERE tenant_id = %(tenant)s"
+    " AND source = %(source)s AND doc_id < %(before)s ORDER BY doc_id DESC LIMIT %(walk)s",
 }
 _PG_WALK = {
-    user: f"SELECT {_PG_COLUMNS} FROM (SELECT {_PG_COLUMNS}, terms FROM search_docs"
-    f" WHERE {scope} AND id < %s ORDER BY id DESC LIMIT %s) AS newest"
-    " WHERE terms @@ CAST(%s AS tsquery) ORDER BY id DESC LIMIT %s"
-    for user, scope in _PG_SCOPES.items()
+    **{
+        scope: f"SELECT {_PG_COLUMNS} FROM (SELECT {_PG_COLUMNS}, terms FROM search_docs"
+        f" WHERE {where} AND id < %(before)s ORDER BY id DESC LIMIT %(walk)s) AS newest"
+        " WHERE terms @@ CAST(%(match)s AS tsquery) ORDER BY id DESC LIMIT %(limit)s"
+        for scope, where in _PG_SCOPES.items()
+    },
+    "source": f"SELECT {', '.join('d.' + c for c in _PG_COLUMNS.split(', '))}"
+    f" FROM ({_PG_NEWEST['source']}) AS newest JOIN search_docs AS d ON d.id = newest.id"
+    " WHERE d.kind = %(code)s AND d.terms @@ CAST(%(match)s AS tsquery)"
+    " ORDER BY d.id DESC LIMIT %(limit)s",
 }
 _PG_WALKED_TO = {
-    user: "SELECT min(id), count(*) FROM (SELECT id FROM search_docs"
-    f" WHERE {scope} AND id < %s ORDER BY id DESC LIMIT %s) AS newest"
-    for user, scope in _PG_SCOPES.items()
+    scope: f"SELECT min(id), count(*) FROM ({newest}) AS newest"
+    for scope, newest in _PG_NEWEST.items()
 }
 # step 2, when the walk found less than a page: the words are rare there, so the rest comes
-# from the GIN index (ordering by `id + 0` leaves the planner no b-tree walk to pick instead)
+# from the GIN index (ordering by `id + 0` leaves the planner no b-tree walk to pick instead);
+# a source's term is in the query itself
 _PG_LOOKUP = {
-    user: f"SELECT {_PG_COLUMNS} FROM search_docs"
-    f" WHERE {scope} AND terms @@ CAST(%s AS tsquery) AND id < %s"
-    " ORDER BY id + 0 DESC LIMIT %s"
-    for user, scope in _PG_SCOPES.items()
+    scope: f"SELECT {_PG_COLUMNS} FROM search_docs WHERE tenant_id = %(tenant)s"
+    + (" AND user_id = %(user)s" if scope == "user" else "")
+    + " AND kind = %(code)s AND terms @@ CAST(%(match)s AS tsquery) AND id < %(before)s"
+    " ORDER BY id + 0 DESC LIMIT %(limit)s"
+    for scope in _PG_NEWEST
 }
 _PG_TERM_STATS = (
     "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
@@ -343,15 +416,16 @@ STATS_TTL_S = 300.0
 
 
 def _pg_candidates(
-    conn: sa.Connection,
-    scope: tuple[Any, ...],
-    match: str,
+    run: Run,
+    scope: str,
+    params: dict[str, Any],
     before: int,
     limit: int,
     walk: int = PG_WALK,
-) -> Sequence[Any]:
-    """One kind's matching documents below `before`, newest first, on PostgreSQL; `scope` is
-    (tenant, kind) or (tenant, user, kind).
+) -> list[Doc]:
+    """One kind's matching documents below `before`, newest first, on PostgreSQL; `scope` says
+    which documents a walk goes through (see _PG_NEWEST), `params` has the tenant, the kind's
+    code, the user and source (or None) and the tsquery (`match`).
 
     A common word fills a page within the newest few documents, which a walk down the b-tree
     finds at once; a rare one is looked up in the GIN index, whose every match is then sorted.
@@ -360,20 +434,24 @@ def _pg_candidates(
     reads the whole kind: so convostore walks a bounded stretch itself (`walk` documents: as
     many as the terms' statistics say a page needs, up to PG_WALK_MAX; none for a match rarer
     than that), then asks the index.
+
+    Each statement is its own snapshot: documents stored between the walk and the look-up may
+    move the walk's end up, so the look-up's matches that the walk already found are dropped.
     """
-    user = len(scope) == 3
     if walk > PG_WALK_MAX:  # rare: straight to the index
-        return conn.exec_driver_sql(_PG_LOOKUP[user], (*scope, match, before, limit)).all()
-    found = conn.exec_driver_sql(_PG_WALK[user], (*scope, before, walk, match, limit)).all()
+        lookup = {**params, "before": before, "limit": limit}
+        return list(map(Doc._make, run(_PG_LOOKUP[scope], lookup)))
+    walked = {**params, "before": before, "walk": walk, "limit": limit}
+    found = list(map(Doc._make, run(_PG_WALK[scope], walked)))
     if len(found) >= limit:
         return found
-    walked_to, walked = conn.exec_driver_sql(_PG_WALKED_TO[user], (*scope, before, walk)).one()
-    if walked < walk:  # the walk reached the kind's oldest document
+    walked_to, count = run(_PG_WALKED_TO[scope], walked)[0]
+    if count < walk:  # the walk reached the scope's oldest document
         return found
-    rest = conn.exec_driver_sql(
-        _PG_LOOKUP[user], (*scope, match, walked_to, limit - len(found))
-    ).all()
-    return [*found, *rest]
+    seen = {doc.id for doc in found}
+    lookup = {**params, "before": walked_to, "limit": limit - len(found) + len(seen)}
+    fresh = [Doc._make(row) for row in run(_PG_LOOKUP[scope], lookup) if row[0] not in seen]
+    return [*found, *fresh[: limit - len(found)]]
 
 
 def _cursor(kind: str, doc_id: int) -> str:
@@ -381,7 +459,8 @@ def _cursor(kind: str, doc_id: int) -> str:
 
 
 def _by_keys(
-    conn: sa.Connection,
+    run: Run,
+    mark: str,
     head: str,
     tenant_id: str,
     keys: set[tuple[str, int]],
@@ -398,7 +477,6 @@ def _by_keys(
     IN, or for an OR under a shared tenant term. Sent to the driver as it is: the statement's
     shape changes with every page, and building it through SQLAlchemy cost more than the reads.
     """
-    mark = placeholder(conn)
     by_session: dict[str, list[int]] = {}
     for session, number in sorted(keys):
         by_session.setdefault(session, []).append(number)
@@ -410,33 +488,39 @@ def _by_keys(
         )
         params += [tenant_id, *binds, session, *numbers]
     sql = f"{head} WHERE ({' OR '.join(terms)}){tail.replace('?', mark)}"
-    return conn.exec_driver_sql(sql, tuple(params) + tuple(after)).all()
+    return run(sql, (*params, *after))
 
 
 def _messages(
-    conn: sa.Connection, tenant_id: str, keys: set[tuple[str, int]]
-) -> dict[tuple[str, int], Any]:
+    run: Run, mark: str, tenant_id: str, keys: set[tuple[str, int]]
+) -> dict[tuple[str, int], StoredMessage]:
     if not keys:
         return {}
     head = (
-        f"SELECT session_id, seq, id, role, substr(content, 1, {SNIPPET_SOURCE_CHARS}) AS content,"
-        " CAST(thinkings AS TEXT) AS thinkings, CAST(refs AS TEXT) AS refs FROM messages"
+        f"SELECT session_id, seq, id, role, substr(content, 1, {SNIPPET_SOURCE_CHARS}),"
+        " CAST(thinkings AS TEXT), CAST(refs AS TEXT) FROM messages"
     )
-    return {(r[0], r[1]): r for r in _by_keys(conn, head, tenant_id, keys)}
+    found = map(StoredMessage._make, _by_keys(run, mark, head, tenant_id, keys))
+    return {(m.session_id, m.seq): m for m in found}
 
 
 def _by_ids(
-    conn: sa.Connection, table: str, tenant_id: str, ids: set[str], columns: str
+    run: Run,
+    mark: str,
+    table: str,
+    tenant_id: str,
+    ids: set[str],
+    columns: str,
+    make: Callable[[Sequence[Any]], Any],
 ) -> dict[str, Any]:
     """Rows (`id, columns`, JSON as its stored text) of these ids of one tenant, by id."""
     if not ids:
         return {}
-    mark = placeholder(conn)
     sql = (
         f"SELECT id, {columns} FROM {table}"
         f" WHERE tenant_id = {mark} AND id IN ({', '.join([mark] * len(ids))})"
     )
-    return {r[0]: r for r in conn.exec_driver_sql(sql, (tenant_id, *sorted(ids)))}
+    return {r[0]: make(r) for r in run(sql, (tenant_id, *sorted(ids)))}
 
 
 def _json(value: Any) -> Any:
@@ -445,12 +529,12 @@ def _json(value: Any) -> Any:
 
 def _hit(
     kind: SearchKind | str,
-    row: Any,
+    row: Doc,
     text: TextQuery,
     query: SearchQuery,
-    stored: dict[tuple[str, int], Any],
-    held: dict[str, Any],
-    facts: dict[str, Any],
+    stored: dict[tuple[str, int], StoredMessage],
+    held: dict[str, StoredSession],
+    facts: dict[str, StoredMemory],
     budget: ScanBudget,
 ) -> SearchHit | None:
     """The hit of one document, its snippet cut from the text as stored (None: the text went
@@ -467,17 +551,19 @@ def _hit(
     }
     evidence_hit: SearchEvidence | None = None
     if kind == "memory":
-        fact = facts.get(row.memory_id)
+        fact = facts.get(row.memory_id) if row.memory_id is not None else None
         if fact is None:
             return None
         source = "\n".join([fact.memory, *(_json(fact.topics) or ())])
         fields["memory_id"] = row.memory_id
     elif kind in ("title", "summary"):
-        if session is None:
+        if session is None or (kind == "title" and not session.title):
             return None
-        source = session.title if kind == "title" else summary_text(_json(session.summary))
+        source = session.title or "" if kind == "title" else summary_text(_json(session.summary))
     else:
-        message = stored.get((row.session_id, row.seq))
+        message = None
+        if row.session_id is not None and row.seq is not None:
+            message = stored.get((row.session_id, row.seq))
         if message is None:
             return None
         fields.update(seq=row.seq, message_id=message.id, role=message.role)

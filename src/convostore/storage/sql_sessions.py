@@ -31,7 +31,12 @@ from convostore.storage.row_writes import (
     run_to_row,
     summary_to_json,
 )
-from convostore.storage.search_index import MessageText, delete_session_docs, write_docs
+from convostore.storage.search_index import (
+    MessageText,
+    delete_session_docs,
+    index_sources,
+    write_docs,
+)
 from convostore.storage.sql_base import Filters, PageRequest, SqlBase, as_text, like_pattern
 from convostore.storage.tables import (
     evidence,
@@ -365,6 +370,8 @@ class SessionsPart(SqlBase):
             todo = [b for b in todo if b.session.id in written]
             _insert_contents(conn, tenant_id, todo)
             write_docs(conn, self._import_docs(tenant_id, todo))
+            cited = [b.session.id for b in todo if any(m.refs for m in b.messages)]
+            index_sources(conn, tenant_id, cited)
         return todo
 
     def _import_docs(self, tenant_id: str, bundles: list[SessionBundle]) -> list[dict[str, Any]]:
