@@ -41,6 +41,8 @@ def alembic_config(
 # shadow tables, made by migration 0006; PostgreSQL's `search_sources`, made by 0007), which no
 # comparison with the metadata should report.
 _DIALECT_TABLES = ("search_fts", "search_sources")
+# Columns likewise: the FTS5 index's number for a document (SQLite, a virtual column; 0007).
+_DIALECT_COLUMNS = ("fts_rowid",)
 
 
 def compared_objects(dialect: str) -> Callable[..., bool]:
@@ -50,6 +52,8 @@ def compared_objects(dialect: str) -> Callable[..., bool]:
 
     def include(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:
         if kind == "table" and name is not None and name.startswith(_DIALECT_TABLES):
+            return False
+        if kind == "column" and reflected and name in _DIALECT_COLUMNS:
             return False
         if kind == "index" and not reflected:
             only = obj.info.get("only")

@@ -260,7 +260,7 @@ class SearchPart(SqlBase):
             }
             return _pg_candidates(run, scope, params, before, limit, walk)
         match = fts5_match(text.clauses, letter, marks)
-        found = run(_SQLITE_CANDIDATES, (match, before, tenant_id, code, limit))
+        found = run(_SQLITE_CANDIDATES, (match, -before, tenant_id, code, limit))
         return list(map(Doc._make, found))
 
     def _filtered(
@@ -351,15 +351,16 @@ class SearchPart(SqlBase):
         return hits
 
 
-# One kind's matching documents, newest first (sent to the driver as they are: a search runs
-# up to six of them, and SQLAlchemy's handling of a text statement cost more than the lookup).
+# One kind's matching documents, newest first: FTS5 numbers a document by its id negated, and
+# reads posting lists lazily in ascending order only (migration 0007). Sent to the driver as it
+# is (a search runs up to six of them).
 _SQLITE_CANDIDATES = (
     "SELECT d.id, d.session_id, d.seq, d.memory_id, d.user_id, d.component_id,"
     " d.session_type, d.created_at"
-    " FROM search_fts CROSS JOIN search_docs d ON d.id = search_fts.rowid"
-    " WHERE search_fts MATCH ? AND search_fts.rowid < ?"
+    " FROM search_fts CROSS JOIN search_docs d ON d.id = -search_fts.rowid"
+    " WHERE search_fts MATCH ? AND search_fts.rowid > ?"
     " AND d.tenant_id = ? AND d.kind = ?"
-    " ORDER BY search_fts.rowid DESC LIMIT ?"
+    " ORDER BY search_fts.rowid LIMIT ?"
 )
 _PG_COLUMNS = "id, session_id, seq, memory_id, user_id, component_id, session_type, created_at"
 # PostgreSQL, step 1: the newest `walk` documents of the scope, those matching kept (the
