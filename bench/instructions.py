@@ -2,10 +2,11 @@
 
 Requests per second move with whatever else the machine runs: on a two-core machine shared with
 other work the same code gave 1,372 and 534 req/s in two rounds of one case. The instructions a
-request costs the server process do not depend on that, so two commits (or two settings) can be
-compared to a percent in one run. They count the server's own work only — Python, the web stack
-and, for SQLite, the database engine; not PostgreSQL's processes, not waiting on locks or disks —
-so they complement the load test (`bench.run`) rather than replace it.
+request costs the server process depend far less on that (work done on a clock is the
+exception: see bench/README.md), so two commits (or two settings) compare to a few percent. They
+count the server's own work only — Python, the web stack and, for SQLite, the database engine;
+not PostgreSQL's processes, not waiting on locks or disks — so they complement the load test
+(`bench.run`) rather than replace it.
 
     python -m bench.instructions --database sqlite:///$PWD/bench/results/data/cs_bench_10k.db \\
       --size 10k --requests 200 --out bench/results/instructions-now.json
