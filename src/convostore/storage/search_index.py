@@ -291,9 +291,9 @@ _DOC_FIELDS = (
 )  # fmt: skip
 
 
-def placeholder(conn: sa.Connection) -> str:
+def placeholder(dialect: str) -> str:
     """The driver's parameter mark, for SQL sent to it as it is (SQLite `?`, psycopg `%s`)."""
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return "?" if dialect == "sqlite" else "%s"
 
 
 def write_docs(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
@@ -301,7 +301,7 @@ def write_docs(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     processing was a fifth of the time of indexing a whole database (migration 0006)."""
     if not rows:
         return
-    marks = placeholder(conn)
+    marks = placeholder(conn.dialect.name)
     terms = marks if marks == "?" else f"CAST({marks} AS tsvector)"
     sql = (
         f"INSERT INTO search_docs ({', '.join(_DOC_FIELDS)}, terms)"

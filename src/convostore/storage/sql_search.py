@@ -48,6 +48,7 @@ from convostore.storage.search_index import (
     SOURCE_MARK,
     USER_MARK,
     marker,
+    placeholder,
     stored_objects,
     summary_text,
 )
@@ -295,7 +296,7 @@ class SearchPart(SqlBase):
             after.append(query.end)
         found = _by_keys(
             run,
-            self._mark,
+            placeholder(self.dialect),
             "SELECT session_id, seq FROM evidence",
             tenant_id,
             {(r.session_id, r.seq) for r in rows if r.session_id is not None and r.seq is not None},
@@ -307,11 +308,6 @@ class SearchPart(SqlBase):
         return {(r[0], r[1]) for r in found}
 
     # --- hits ------------------------------------------------------------------------------
-
-    @property
-    def _mark(self) -> str:
-        """The driver's parameter mark, for SQL sent to it as it is (SQLite `?`, psycopg `%s`)."""
-        return "?" if self.dialect == "sqlite" else "%s"
 
     def _hits(
         self,
@@ -334,7 +330,7 @@ class SearchPart(SqlBase):
             }
             session_ids = {row.session_id for _, row in chunk if row.session_id is not None}
             memory_ids = {row.memory_id for _, row in chunk if row.memory_id is not None}
-            mark = self._mark
+            mark = placeholder(self.dialect)
             stored = _messages(run, mark, tenant_id, keys)
             held = _by_ids(
                 run, mark, "sessions", tenant_id, session_ids,
