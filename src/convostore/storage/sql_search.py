@@ -244,12 +244,9 @@ class SearchPart(SqlBase):
         code = KIND_CODES[kind]
         if self.dialect == "postgresql":
             # a source's documents, or a user's, are walked down their own b-tree: the source's
-            # or the user's term says nothing of how dense the words are there
+            # or the user's term (`marks`) says nothing of how dense the words are there
             terms = [letter + w for c in text.clauses for w in c.words[: -1 if c.prefix else None]]
-            user = marker(USER_MARK, tenant_id, user_id) if user_id is not None else None
-            density = self._term_stats.density(
-                run, [*terms, *(m for m in marks if m != user and m != source)]
-            )
+            density = self._term_stats.density(run, terms)
             walk = PG_WALK if density is None else int(limit / density) + 1
             scope = "source" if source is not None else "user" if user_id is not None else "kind"
             params = {
