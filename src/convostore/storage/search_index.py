@@ -310,27 +310,9 @@ def write_docs(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     conn.exec_driver_sql(sql, [(*(r[f] for f in _DOC_FIELDS), r["terms_text"]) for r in rows])
 
 
-# SQLite: the FTS5 index of the documents' terms (migration 0007), kept in step by two triggers.
-# It numbers each document by its id negated (`fts_rowid`): FTS5 reads posting lists lazily only
-# in ascending rowid order, so "newest first" must be that order.
-SQLITE_FTS = (
-    "CREATE VIRTUAL TABLE search_fts USING fts5("
-    "terms, content='search_docs', content_rowid='fts_rowid', tokenize='ascii', columnsize=0)",
-    "CREATE TRIGGER search_docs_insert AFTER INSERT ON search_docs BEGIN"
-    " INSERT INTO search_fts(rowid, terms) VALUES (-new.id, new.terms); END",
-    "CREATE TRIGGER search_docs_delete AFTER DELETE ON search_docs BEGIN"
-    " INSERT INTO search_fts(search_fts, rowid, terms) VALUES ('delete', -old.id, old.terms); END",
-)
-# PostgreSQL: the documents citing each source, by id (migration 0007). A search within one
-# source walks them newest first down the primary key; rows go with their document.
-PG_SEARCH_SOURCES = (
-    "CREATE TABLE search_sources ("
-    " tenant_id VARCHAR(128) NOT NULL, source TEXT NOT NULL,"
-    " doc_id BIGINT NOT NULL REFERENCES search_docs (id) ON DELETE CASCADE,"
-    " PRIMARY KEY (tenant_id, source, doc_id))",
-    "CREATE INDEX ix_search_sources_doc ON search_sources (doc_id)",
-)
-# the source marker terms of message documents, read back from the documents themselves
+# PostgreSQL: the documents citing each source, by id (`search_sources`, migration 0007; a
+# search within one source walks them newest first), filled from the source marker terms of
+# message documents, read back from the documents themselves
 _PG_SOURCES_OF = (
     "INSERT INTO search_sources (tenant_id, source, doc_id)"
     " SELECT d.tenant_id, t.lexeme, d.id FROM search_docs AS d, unnest(d.terms) AS t"

@@ -24,7 +24,7 @@ import logging
 
 from alembic import op
 
-from convostore.storage.search_index import PG_SEARCH_SOURCES, SQLITE_FTS, index_all_sources
+from convostore.storage.search_index import index_all_sources
 
 revision = "0007_search_newest_first"
 down_revision = "0006_search"
@@ -33,6 +33,25 @@ depends_on = None
 
 log = logging.getLogger("convostore.migrate")
 
+# SQLite: the FTS5 index of the documents' terms, kept in step by two triggers.
+# It numbers each document by its id negated (`fts_rowid`): FTS5 reads posting lists lazily only
+# in ascending rowid order, so "newest first" must be that order.
+_SQLITE_FTS = (
+    "CREATE VIRTUAL TABLE search_fts USING fts5("
+    "terms, content='search_docs', content_rowid='fts_rowid', tokenize='ascii', columnsize=0)",
+    "CREATE TRIGGER search_docs_insert AFTER INSERT ON search_docs BEGIN"
+    " INSERT INTO search_fts(rowid, terms) VALUES (-new.id, new.terms); END",
+    "CREATE TRIGGER search_docs_delete AFTER DELETE ON search_docs BEGIN"
+    " INSERT INTO search_fts(search_fts, rowid, terms) VALUES ('delete', -old.id, old.terms); END",
+)
+# PostgreSQL: the documents citing each source, by id; rows go with their document.
+_PG_SEARCH_SOURCES = (
+    "CREATE TABLE search_sources ("
+    " tenant_id VARCHAR(128) NOT NULL, source TEXT NOT NULL,"
+    " doc_id BIGINT NOT NULL REFERENCES search_docs (id) ON DELETE CASCADE,"
+    " PRIMARY KEY (tenant_id, source, doc_id))",
+    "CREATE INDEX ix_search_sources_doc ON search_sources (doc_id)",
+)
 _SQLITE_BEFORE = (
     "DROP TRIGGER search_docs_insert",
     "DROP TRIGGER search_docs_delete",
@@ -46,13 +65,13 @@ def upgrade() -> None:
         for statement in _SQLITE_BEFORE:
             op.execute(statement)
         op.execute("ALTER TABLE search_docs ADD COLUMN fts_rowid INTEGER GENERATED ALWAYS AS (-id)")
-        op.execute(SQLITE_FTS[0])
+        op.execute(_SQLITE_FTS[0])
         op.execute("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
-        for statement in SQLITE_FTS[1:]:
+        for statement in _SQLITE_FTS[1:]:
             op.execute(statement)
         return
     op.execute("SET LOCAL statement_timeout = 0")  # filling it reads every message document
-    for statement in PG_SEARCH_SOURCES:
+    for statement in _PG_SEARCH_SOURCES:
         op.execute(statement)
     log.info("search: %d source citations indexed", index_all_sources(bind))
     op.execute("ANALYZE search_sources")
