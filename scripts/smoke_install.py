@@ -139,6 +139,15 @@ def exercise(http: httpx.Client) -> None:
     page = answer(http, "GET", f"/v1/sessions/{session_id}/messages", 200, params={"after": 2})
     check([m["seq"] for m in page["data"]] == [3, 4], "native messages", page)
 
+    # search: a word of the cited transcript, within the video and a span of it
+    within = {"q": "tight", "user_id": user, "source_id": VIDEO_ID}
+    found = answer(http, "GET", "/v1/search", 200, params={**within, "start": 31, "end": 40})
+    hits = [(h["kind"], h["seq"]) for h in found["data"]]
+    check(hits == [("evidence", 4), ("evidence", 2)], "search within a video", found)
+    check("<mark>tight</mark>" in found["data"][0]["snippet"], "search snippet", found)
+    later = answer(http, "GET", "/v1/search", 200, params={**within, "start": 37})
+    check(later["data"] == [], "search outside the span", later)
+
     # memories.ai
     mlist = memories_ai(http, "list_sessions", page=1, unique_id=user)
     check([s["sessionId"] for s in mlist["sessions"]] == [session_id], "memories.ai list", mlist)
